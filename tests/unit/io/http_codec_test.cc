@@ -52,6 +52,21 @@ TEST(RequestParserTest, ChunkedBody) {
   EXPECT_EQ(p.Take().body, "abcde");
 }
 
+// Regression: Beast 1.81 asserted on a final chunk re-presented with fewer
+// than 5 bytes (boostorg/beast#2861); found by tests/fuzz/http_request.
+TEST(RequestParserTest, ChunkedBodyDeliveredOneByteAtATime) {
+  RequestParser p(HttpLimits{});
+  std::string raw = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  std::string pending;
+  for (char c : raw) {
+    pending += c;
+    pending.erase(0, p.Feed(pending));
+    ASSERT_NE(p.state(), RequestParser::State::kError) << p.error_message();
+  }
+  ASSERT_EQ(p.state(), RequestParser::State::kDone);
+  EXPECT_EQ(p.Take().body, "");
+}
+
 TEST(RequestParserTest, StopsAtTheEndOfOneRequest) {
   RequestParser p(HttpLimits{});
   std::string one = "GET /1 HTTP/1.1\r\n\r\n";
