@@ -20,6 +20,10 @@ constexpr Op kAllOps[] = {Op::kEq,     Op::kNe,        Op::kGt, Op::kGe,
 // characters; 1 MiB holds any of them, and a matcher that outgrows its DFA
 // cache falls back to RE2's NFA, which is still linear in the input.
 constexpr int64_t kRegexMaxMem = 1 << 20;
+// RE2's messages quote the offending part of the pattern: cut it.
+constexpr size_t kMaxRegexErrorEcho = 80;
+// Longest echo of a user's token in an error message.
+constexpr size_t kMaxQuoted = 40;
 
 bool IsOrdering(Op op) {
   return op == Op::kGt || op == Op::kGe || op == Op::kLt || op == Op::kLe;
@@ -234,7 +238,7 @@ absl::StatusOr<Predicate> MakePredicate(SubjectKind subject, std::string attribu
                                         Op op, std::vector<std::string> values) {
   if (subject == SubjectKind::kAttribute && !IsValidAttributeName(attribute)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid attribute name '", Absl(attribute), "'"));
+        absl::StrCat("invalid attribute name ", QuoteForMessage(attribute)));
   }
   if (!OperatorAllowed(subject, op)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -252,12 +256,12 @@ absl::StatusOr<Predicate> MakePredicate(SubjectKind subject, std::string attribu
     if (v.find('\'') != std::string::npos && v.find('"') != std::string::npos) {
       // No quoting could write it back (the lexer has no escapes).
       return absl::InvalidArgumentError(
-          absl::StrCat("a value cannot hold both ' and \": ", v));
+          absl::StrCat("a value cannot hold both ' and \": ", QuoteForMessage(v)));
     }
     std::string_view expected = ValueExpectation(subject, op, v);
     if (!expected.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("expected ", Absl(expected), ", found '", v, "'"));
+          absl::StrCat("expected ", Absl(expected), ", found ", QuoteForMessage(v)));
     }
   }
   Predicate p;
@@ -273,7 +277,8 @@ absl::StatusOr<Predicate> MakePredicate(SubjectKind subject, std::string attribu
     auto regex = std::make_unique<RE2>(p.values[0], options);
     if (!regex->ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "invalid regular expression '", p.values[0], "': ", regex->error()));
+          "invalid regular expression ", QuoteForMessage(p.values[0]), ": ",
+          Abbreviate(regex->error(), kMaxRegexErrorEcho)));
     }
     p.regex = std::move(regex);
   } else if (subject == SubjectKind::kRunningTasksCount) {
@@ -348,6 +353,21 @@ Dependencies DependenciesOf(const Node& node) {
     deps.tasks |= d.tasks;
   }
   return deps;
+}
+
+std::string Abbreviate(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) {
+    return std::string(text);
+  }
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;  // back off to the start of a UTF-8 sequence
+  }
+  return absl::StrCat(Absl(text.substr(0, cut)), "...");
+}
+
+std::string QuoteForMessage(std::string_view text) {
+  return absl::StrCat("'", Abbreviate(text, kMaxQuoted), "'");
 }
 
 std::string Print(const Node& node) {

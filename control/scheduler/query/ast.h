@@ -108,6 +108,12 @@ bool EvaluatePredicate(const Predicate& predicate, const Subject& subject);
 // What the tree reads.
 Dependencies DependenciesOf(const Node& node);
 
+// `text` cut to `max_bytes` (on a UTF-8 character boundary) with "..."
+// appended when cut, so hostile input cannot make error messages large.
+std::string Abbreviate(std::string_view text, size_t max_bytes);
+// 'text' abbreviated to 40 bytes, for error messages.
+std::string QuoteForMessage(std::string_view text);
+
 // Prints the tree as canonical text that parses back to the same tree:
 // symbol operators, single spaces, "and"/"or"/"not", parentheses only where
 // precedence (not > and > or) needs them, values quoted only when a bare

@@ -18,9 +18,6 @@ constexpr std::string_view kOperandExpected = "expected a subject, 'not' or '('"
 constexpr std::string_view kSubjectList =
     "agentConnected, agentVersion, attribute:<name>, ec2InstanceId, "
     "registeredAt, runningTasksCount or task:group";
-// Longest echo of user text in an error message.
-constexpr size_t kMaxQuoted = 40;
-
 constexpr std::array<std::pair<std::string_view, SubjectKind>, 6> kSubjects = {{
     {"agentConnected", SubjectKind::kAgentConnected},
     {"agentVersion", SubjectKind::kAgentVersion},
@@ -31,19 +28,6 @@ constexpr std::array<std::pair<std::string_view, SubjectKind>, 6> kSubjects = {{
 }};
 
 bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// 'text' for an error message, cut at kMaxQuoted bytes (on a character
-// boundary) so hostile input cannot make messages large.
-std::string Quote(std::string_view text) {
-  if (text.size() <= kMaxQuoted) {
-    return absl::StrCat("'", Absl(text), "'");
-  }
-  size_t cut = kMaxQuoted;
-  while (cut > 0 && IsContinuationByte(text[cut])) {
-    --cut;
-  }
-  return absl::StrCat("'", Absl(text.substr(0, cut)), "...'");
-}
 
 class Parser {
  public:
@@ -73,7 +57,7 @@ class Parser {
 
   // " after '<last token>'", or "" at the start of the input.
   std::string After() const {
-    return last_.empty() ? "" : absl::StrCat(" after ", Quote(last_));
+    return last_.empty() ? "" : absl::StrCat(" after ", QuoteForMessage(last_));
   }
 
   absl::StatusOr<std::unique_ptr<Node>> ParseOr(int depth) {
@@ -172,7 +156,7 @@ class Parser {
         }
       }
       if (!known) {
-        return Error(word.offset, absl::StrCat("unknown subject ", Quote(word.raw),
+        return Error(word.offset, absl::StrCat("unknown subject ", QuoteForMessage(word.raw),
                                                "; expected ", Absl(kSubjectList)));
       }
     }
@@ -183,7 +167,8 @@ class Parser {
       return Error(op.offset, absl::StrCat("expected an operator", After()));
     }
     if (!OperatorAllowed(subject, op.op)) {
-      return Error(op.offset, absl::StrCat("operator ", Quote(op.raw), " is not valid for ",
+      return Error(op.offset, absl::StrCat("operator ", QuoteForMessage(op.raw),
+                                           " is not valid for ",
                                            Absl(SubjectName(subject)), " (valid: ",
                                            AllowedOperators(subject), ")"));
     }
@@ -254,8 +239,9 @@ class Parser {
     }
     std::string_view expected = ValueExpectation(subject, op.op, v.value);
     if (!expected.empty()) {
-      return Error(v.offset, absl::StrCat("expected ", Absl(expected), " after ",
-                                          Quote(op.raw), ", found ", Quote(v.raw)));
+      return Error(v.offset,
+                   absl::StrCat("expected ", Absl(expected), " after ",
+                                QuoteForMessage(op.raw), ", found ", QuoteForMessage(v.raw)));
     }
     last_ = v.raw;
     return absl::OkStatus();

@@ -10,7 +10,7 @@
 //   predicate := subject operator [argument]
 //   argument  := value | "[" value ("," value)* "]"
 //
-// so not binds tighter than and, and than or. Query() in query.cc wraps the
+// so not binds tighter than and, and than or. Parse() in query.cc wraps the
 // tree in an Expression; tests and the fuzz target use ParseTree directly.
 
 #include <cstddef>

@@ -157,3 +157,42 @@ TEST(QueryErrors, LongTokensAreCutInMessages) {
 
 }  // namespace
 }  // namespace berth::scheduler::query
+
+namespace berth::scheduler::query {
+namespace {
+
+// docs/query-language.md lists what RE2 rejects of Java's syntax; each is a
+// parse error naming the pattern, and the common syntax is accepted.
+TEST(QueryRegexSyntax, JavaOnlyConstructsAreRejected) {
+  for (const char* pattern :
+       {"(a)\\1", "a(?=b)", "a(?!b)", "(?<=a)b", "(?<!a)b", "a*+", "(?>a)", "a\\Z", "\\Ga",
+        "(?x)a b", "\\p{javaLowerCase}", "(?<name>a)", "a{1001}", "(?:a{100}){100}",
+        "\xff"}) {
+    std::string e = absl::StrCat("attribute:a =~ '", pattern, "'");
+    EXPECT_THAT(ErrorOf(e), HasSubstr("at position 16: invalid regular expression")) << e;
+  }
+}
+
+TEST(QueryRegexSyntax, CommonJavaSyntaxIsAccepted) {
+  for (const char* pattern :
+       {"[a-z]+\\d{2,3}", "\\w+\\s?", "a*?b", "(?i)abc", "(?s).*", "(?m)^a$", "\\p{L}+",
+        "\\Aabc\\z", "(?P<name>a)", "(?:a|b)", "a{1000}", "\xc3\xa9+"}) {
+    std::string e = absl::StrCat("attribute:a =~ '", pattern, "'");
+    EXPECT_TRUE(Parse(e).ok()) << e << ": " << Parse(e).status();
+  }
+}
+
+TEST(QueryRegexSyntax, HugeProgramsAreRejected) {
+  // 270 characters, but more than the 1 MiB budget once compiled: each
+  // \pL{1000} (a thousand Unicode letters) is a large program.
+  std::string pattern;
+  for (int i = 0; i < 30; ++i) {
+    pattern += "\\pL{1000}";
+  }
+  std::string e = "attribute:a =~ '" + pattern + "'";
+  EXPECT_THAT(ErrorOf(e), HasSubstr("invalid regular expression"));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("pattern too large"));
+}
+
+}  // namespace
+}  // namespace berth::scheduler::query
