@@ -1,0 +1,266 @@
+// Placer: the index search.
+//
+// 1. A leading spread(attribute:X) orders X's values by the group's task
+//    count there (plus this request's placements); values with equal counts
+//    form a tier, tiers are tried in order, and values with no eligible
+//    instance are skipped without looking at them.
+// 2. Within a tier, the next strategy picks the search:
+//    - binpack(cpu|memory): walk the resource order from the first instance
+//      with enough of it; the first feasible one has the least remaining;
+//      then break its ties;
+//    - spread(instanceId) as the last rule: probe random instances for a
+//      feasible one without a task of the group (count 0 is the minimum);
+//    - random or nothing: probe random instances for a feasible one;
+//    - anything else: enumerate the tier (ScanMin).
+//    Probing is rejection sampling, so the pick is uniform among the
+//    acceptable instances; after kProbes misses the tier is enumerated.
+
+#include <algorithm>
+#include <limits>
+
+#include "control/scheduler/placer.h"
+
+namespace berth::scheduler::internal {
+namespace {
+
+constexpr int kProbes = 32;
+
+}  // namespace
+
+void Placer::ForEachMember(const std::vector<uint32_t>& values, SlotVisitor fn) const {
+  if (partition_ < 0) {
+    for (Slot slot : state_.live) {
+      fn(slot);
+    }
+    return;
+  }
+  const Partition& partition = state_.partitions[partition_];
+  for (uint32_t v : values) {
+    for (Slot slot : partition.members(v)) {
+      fn(slot);
+    }
+  }
+}
+
+size_t Placer::MemberCount(const std::vector<uint32_t>& values) const {
+  if (partition_ < 0) {
+    return state_.live.size();
+  }
+  size_t n = 0;
+  for (uint32_t v : values) {
+    n += state_.partitions[partition_].members(v).size();
+  }
+  return n;
+}
+
+Slot Placer::MemberAt(const std::vector<uint32_t>& values, size_t index) const {
+  if (partition_ < 0) {
+    return state_.live[index];
+  }
+  for (uint32_t v : values) {
+    const std::vector<Slot>& m = state_.partitions[partition_].members(v);
+    if (index < m.size()) {
+      return m[index];
+    }
+    index -= m.size();
+  }
+  return state_.live[0];  // unreachable: index < MemberCount(values)
+}
+
+bool Placer::InValues(Slot slot, const std::vector<uint32_t>& values) const {
+  if (partition_ < 0) {
+    return true;
+  }
+  uint32_t v = state_.partitions[partition_].ValueOf(slot);
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+std::optional<Slot> Placer::IndexSearch() {
+  if (partition_ < 0) {
+    return SearchTier({0}, first_);
+  }
+  const Partition& partition = state_.partitions[partition_];
+  struct Value {
+    int64_t count;
+    uint32_t value;
+  };
+  std::vector<Value> values;
+  for (uint32_t v = 0; v < partition.value_count(); ++v) {
+    if (filter_->EligibleIn(partition_, v) == 0) {
+      continue;
+    }
+    values.push_back({group_ != nullptr ? group_->CountIn(partition_, v) : 0, v});
+  }
+  for (Slot slot : touched_) {
+    uint32_t v = partition.ValueOf(slot);
+    for (Value& value : values) {
+      if (value.value == v) {
+        value.count += Placed(slot);
+      }
+    }
+  }
+  std::sort(values.begin(), values.end(), [](const Value& a, const Value& b) {
+    return a.count != b.count ? a.count < b.count : a.value < b.value;
+  });
+  std::vector<uint32_t> tier;
+  for (size_t i = 0; i < values.size();) {
+    tier.clear();
+    size_t j = i;
+    while (j < values.size() && values[j].count == values[i].count) {
+      tier.push_back(values[j].value);
+      ++j;
+    }
+    if (std::optional<Slot> slot = SearchTier(tier, first_); slot.has_value()) {
+      return slot;
+    }
+    i = j;
+  }
+  return std::nullopt;
+}
+
+std::optional<Slot> Placer::SearchTier(const std::vector<uint32_t>& values, size_t next) {
+  const std::vector<Strategy>& strategies = request_.strategies;
+  auto members = [&](SlotVisitor visit) { ForEachMember(values, visit); };
+  if (next >= strategies.size() || strategies[next].kind == Strategy::Kind::kRandom) {
+    return Probe(values, false);
+  }
+  bool last = next + 1 >= strategies.size() || strategies[next + 1].kind == Strategy::Kind::kRandom;
+  switch (strategies[next].kind) {
+    case Strategy::Kind::kBinpackCpu:
+    case Strategy::Kind::kBinpackMemory:
+      if (next == first_ && order_ != nullptr) {
+        return BinpackWalk(values, order_->dimension(), next + 1);
+      }
+      return ScanMin(members, next);
+    case Strategy::Kind::kSpreadInstance:
+      if (last) {
+        return Probe(values, true);
+      }
+      return ScanMin(members, next);
+    default:
+      return ScanMin(members, next);
+  }
+}
+
+std::optional<Slot> Placer::Probe(const std::vector<uint32_t>& values, bool need_empty_of_group) {
+  size_t total = MemberCount(values);
+  if (total == 0) {
+    return std::nullopt;
+  }
+  int64_t eligible = 0;
+  if (partition_ < 0) {
+    eligible = filter_->eligible;
+  } else {
+    for (uint32_t v : values) {
+      eligible += filter_->EligibleIn(partition_, v);
+    }
+  }
+  // Probing pays when a fair share of the members is eligible.
+  if (eligible * 8 >= static_cast<int64_t>(total)) {
+    for (int i = 0; i < kProbes; ++i) {
+      Slot slot = MemberAt(values, rng_.Uniform(total));
+      if (Feasible(slot) && (!need_empty_of_group || GroupOnNode(slot) == 0)) {
+        return slot;
+      }
+    }
+  }
+  size_t from = request_.strategies.size();
+  if (need_empty_of_group) {
+    // The spread(instanceId) rule and what follows it.
+    from = first_;
+    while (from < request_.strategies.size() &&
+           request_.strategies[from].kind != Strategy::Kind::kSpreadInstance) {
+      ++from;
+    }
+  }
+  return ScanMin([&](SlotVisitor visit) { ForEachMember(values, visit); }, from);
+}
+
+std::optional<Slot> Placer::BinpackWalk(const std::vector<uint32_t>& values, Dimension dimension,
+                                        size_t next) {
+  const std::vector<ResourceOrder::Key>& keys = order_->keys();
+  const TaskNeeds& needs = request_.needs;
+  int64_t need = dimension == Dimension::kCpu ? needs.cpu : needs.memory;
+  auto remaining = [&](Slot slot) {
+    const Node& node = state_.nodes[slot];
+    return dimension == Dimension::kCpu ? node.RemainingCpu() - Placed(slot) * needs.cpu
+                                        : node.RemainingMemory() - Placed(slot) * needs.memory;
+  };
+  constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+  int64_t best = kNone;
+  for (uint32_t v : values) {
+    for (size_t i = order_->LowerBound({v, need, 0}); i < keys.size() && keys[i].value == v; ++i) {
+      if (keys[i].remaining > best) {
+        break;
+      }
+      // Nodes this request touched are out of place in the order.
+      if (Placed(keys[i].slot) == 0 && Feasible(keys[i].slot)) {
+        best = keys[i].remaining;
+        break;
+      }
+    }
+  }
+  // A touched node at `best` (or below it) takes part in the tie set.
+  bool touched_tie = false;
+  for (Slot slot : touched_) {
+    if (!InValues(slot, values)) {
+      continue;
+    }
+    int64_t r = remaining(slot);
+    if (r <= best && Feasible(slot)) {
+      touched_tie = true;
+      best = r;
+    }
+  }
+  if (best == kNone) {
+    return std::nullopt;
+  }
+  // The tie set: untouched entries with `best` remaining, plus touched nodes
+  // with `best` remaining.
+  struct Range {
+    size_t begin;
+    size_t end;
+  };
+  std::vector<Range> ranges;
+  size_t total = 0;
+  for (uint32_t v : values) {
+    Range r{order_->LowerBound({v, best, 0}), order_->LowerBound({v, best + 1, 0})};
+    if (r.end > r.begin) {
+      ranges.push_back(r);
+      total += r.end - r.begin;
+    }
+  }
+  auto tie_set = [&](SlotVisitor visit) {
+    for (const Range& r : ranges) {
+      for (size_t i = r.begin; i < r.end; ++i) {
+        if (Placed(keys[i].slot) == 0) {
+          visit(keys[i].slot);
+        }
+      }
+    }
+    for (Slot slot : touched_) {
+      if (InValues(slot, values) && remaining(slot) == best) {
+        visit(slot);
+      }
+    }
+  };
+  bool more_rules =
+      next < request_.strategies.size() && request_.strategies[next].kind != Strategy::Kind::kRandom;
+  if (!more_rules && !touched_tie && total > 0) {
+    for (int i = 0; i < kProbes; ++i) {
+      size_t index = rng_.Uniform(total);
+      const Range* r = ranges.data();
+      while (index >= r->end - r->begin) {
+        index -= r->end - r->begin;
+        ++r;
+      }
+      Slot slot = keys[r->begin + index].slot;
+      if (Placed(slot) == 0 && Feasible(slot)) {
+        return slot;
+      }
+    }
+  }
+  return ScanMin(tie_set, next);
+}
+
+}  // namespace berth::scheduler::internal

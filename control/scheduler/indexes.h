@@ -1,0 +1,134 @@
+#ifndef BERTH_CONTROL_SCHEDULER_INDEXES_H_
+#define BERTH_CONTROL_SCHEDULER_INDEXES_H_
+
+// The incremental indexes a ClusterSnapshot keeps so Place() need not scan
+// every instance (internal to control/scheduler; docs/scheduler.md explains
+// them):
+//  - Partition: instances bucketed by the value of one attribute
+//    (ecs.availability-zone, ...), for spread(attribute:X);
+//  - ResourceOrder: instances ordered by (partition value, remaining cpu or
+//    memory), for binpack;
+//  - GroupState: tasks of one group per instance and per partition value,
+//    for spread and distinctInstance;
+//  - Filter: the static part of a request's filter (ACTIVE, agent
+//    connected, requiresAttributes, memberOf expressions that read no
+//    tasks) evaluated once per instance and kept up to date.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "control/scheduler/node.h"
+#include "control/scheduler/query/query.h"
+#include "ecs/attribute.h"
+
+namespace berth::scheduler::internal {
+
+// Value id 0 of every partition: the attribute is absent.
+inline constexpr uint32_t kAbsentValue = 0;
+
+class Partition {
+ public:
+  explicit Partition(std::string attribute);
+
+  const std::string& attribute() const { return attribute_; }
+  uint32_t value_count() const { return static_cast<uint32_t>(values_.size()); }
+  const std::string& value_name(uint32_t value) const { return values_[value]; }
+  uint32_t ValueOf(Slot slot) const { return slot < value_of_.size() ? value_of_[slot] : 0; }
+  const std::vector<Slot>& members(uint32_t value) const { return members_[value]; }
+
+  // Adds / removes a live node under its current attribute value.
+  void Attach(Slot slot, const Node& node);
+  void Detach(Slot slot);
+
+ private:
+  std::string attribute_;
+  absl::flat_hash_map<std::string, uint32_t> ids_;
+  std::vector<std::string> values_;          // id -> value ("" for absent)
+  std::vector<std::vector<Slot>> members_;   // id -> slots
+  std::vector<uint32_t> value_of_;           // slot -> id
+  std::vector<uint32_t> position_;           // slot -> index in members_[id]
+};
+
+enum class Dimension { kCpu, kMemory };
+
+// Keys (partition value, remaining amount, slot), sorted. With no partition
+// every node has value 0.
+class ResourceOrder {
+ public:
+  struct Key {
+    uint32_t value;
+    int64_t remaining;
+    Slot slot;
+    friend bool operator<(const Key& a, const Key& b) {
+      if (a.value != b.value) {
+        return a.value < b.value;
+      }
+      if (a.remaining != b.remaining) {
+        return a.remaining < b.remaining;
+      }
+      return a.slot < b.slot;
+    }
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+
+  ResourceOrder(int partition, Dimension dimension) : partition_(partition), dimension_(dimension) {}
+
+  int partition() const { return partition_; }  // -1: none
+  Dimension dimension() const { return dimension_; }
+  const std::vector<Key>& keys() const { return keys_; }
+
+  void Insert(const Key& key);
+  void Erase(const Key& key);
+  // Moves `from` to `to`, shifting only the entries between them.
+  void Move(const Key& from, const Key& to);
+  // Index of the first key not less than `key`.
+  size_t LowerBound(const Key& key) const;
+
+ private:
+  int partition_;
+  Dimension dimension_;
+  std::vector<Key> keys_;
+};
+
+struct GroupState {
+  std::string name;
+  int64_t total = 0;
+  absl::flat_hash_map<Slot, int32_t> per_node;
+  // [partition][value] -> tasks of the group on nodes with that value.
+  std::vector<std::vector<int32_t>> per_partition;
+
+  int32_t CountIn(size_t partition, uint32_t value) const {
+    if (partition >= per_partition.size() || value >= per_partition[partition].size()) {
+      return 0;
+    }
+    return per_partition[partition][value];
+  }
+  void AddIn(size_t partition, uint32_t value, int32_t delta);
+};
+
+struct Filter {
+  std::string key;
+  std::vector<ecs::Attribute> required;
+  std::vector<std::shared_ptr<const query::Expression>> expressions;  // static ones
+  std::vector<uint8_t> ok;  // per slot
+  int64_t eligible = 0;
+  // [partition][value] -> eligible nodes with that value.
+  std::vector<std::vector<int32_t>> per_partition;
+  uint64_t last_used = 0;
+
+  bool Ok(Slot slot) const { return slot < ok.size() && ok[slot] != 0; }
+  int32_t EligibleIn(size_t partition, uint32_t value) const {
+    if (partition >= per_partition.size() || value >= per_partition[partition].size()) {
+      return 0;
+    }
+    return per_partition[partition][value];
+  }
+};
+
+}  // namespace berth::scheduler::internal
+
+#endif  // BERTH_CONTROL_SCHEDULER_INDEXES_H_
