@@ -36,6 +36,22 @@ std::string_view EcsReason(Rejection rejection) {
   return "";
 }
 
+namespace {
+
+// EcsReason, with short names for the two constraint reasons.
+std::string_view Label(Rejection rejection) {
+  switch (rejection) {
+    case Rejection::kMemberOf:
+      return "memberOf";
+    case Rejection::kDistinctInstance:
+      return "distinctInstance";
+    default:
+      return EcsReason(rejection);
+  }
+}
+
+}  // namespace
+
 std::string Explanation::Summary() const {
   std::string out = absl::StrCat(feasible, " of ", instances, " instances fit (", candidates,
                                  " ACTIVE with a connected agent).");
@@ -49,7 +65,7 @@ std::string Explanation::Summary() const {
         }
       }
     } else if (rejected[r] > 0) {
-      parts.push_back(absl::StrCat(Absl(EcsReason(rejection)), " ", rejected[r]));
+      parts.push_back(absl::StrCat(Absl(Label(rejection)), " ", rejected[r]));
     }
   }
   if (!parts.empty()) {
@@ -60,7 +76,7 @@ std::string Explanation::Summary() const {
     for (const CandidateReport& c : closest) {
       std::vector<std::string> lacks;
       for (const Shortfall& s : c.lacks) {
-        lacks.push_back(absl::StrCat(Absl(EcsReason(s.rejection)), " (", s.detail, ")"));
+        lacks.push_back(absl::StrCat(Absl(Label(s.rejection)), " (", s.detail, ")"));
       }
       reports.push_back(
           absl::StrCat(c.container_instance_arn, " lacks ", absl::StrJoin(lacks, ", ")));

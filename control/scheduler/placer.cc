@@ -200,9 +200,9 @@ CheckResult Placer::Check(Slot slot) const {
     if (!e.Evaluate(subject)) {
       r.member_of_failed[i] = true;
       if (!r.Failed(Rejection::kMemberOf)) {
-        fail(Rejection::kMemberOf, absl::StrCat("memberOf(", Absl(e.text()), ") is false"));
+        fail(Rejection::kMemberOf, absl::StrCat(Absl(e.text()), " is false"));
       } else {
-        absl::StrAppend(&r.lacks.back().detail, "; memberOf(", Absl(e.text()), ") is false");
+        absl::StrAppend(&r.lacks.back().detail, "; ", Absl(e.text()), " is false");
       }
     }
   }
