@@ -11,14 +11,14 @@
 namespace berth::scheduler::query {
 namespace {
 
-constexpr Op kAllOps[] = {Op::kEq,     Op::kNe,        Op::kGt, Op::kGe,
-                          Op::kLt,     Op::kLe,        Op::kExists,
-                          Op::kNotExists, Op::kIn,     Op::kNotIn,
-                          Op::kMatches, Op::kNotMatches};
+constexpr Op kAllOps[] = {Op::kEq,     Op::kNe,        Op::kGt,    Op::kGe,
+                          Op::kLt,     Op::kLe,        Op::kExists, Op::kNotExists,
+                          Op::kIn,     Op::kNotIn,     Op::kMatches, Op::kNotMatches};
 
-// RE2's memory budget per compiled pattern. Patterns are at most 2,000
-// characters; 1 MiB holds any of them, and a matcher that outgrows its DFA
-// cache falls back to RE2's NFA, which is still linear in the input.
+// RE2's memory budget per compiled pattern: ample for any sensible pattern
+// (a larger program is a parse error, "pattern too large"), and it bounds
+// what a cached expression can hold. A matcher that outgrows its DFA cache
+// falls back to RE2's NFA, which is still linear in the input.
 constexpr int64_t kRegexMaxMem = 1 << 20;
 // RE2's messages quote the offending part of the pattern: cut it.
 constexpr size_t kMaxRegexErrorEcho = 80;
