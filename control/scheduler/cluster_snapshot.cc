@@ -28,15 +28,6 @@ int SnapshotState::FindPartition(std::string_view attribute) const {
   return -1;
 }
 
-const ResourceOrder* SnapshotState::FindOrder(int partition, Dimension dimension) const {
-  for (const ResourceOrder& o : orders) {
-    if (o.partition() == partition && o.dimension() == dimension) {
-      return &o;
-    }
-  }
-  return nullptr;
-}
-
 const Filter* SnapshotState::FindFilter(std::string_view key) const {
   auto it = filters.find(Absl(key));
   return it == filters.end() ? nullptr : it->second.get();

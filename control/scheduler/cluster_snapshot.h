@@ -53,11 +53,9 @@ struct SnapshotState {
   std::vector<GroupState> groups;
 
   std::vector<Partition> partitions;
-  std::vector<ResourceOrder> orders;
   absl::flat_hash_map<std::string, std::unique_ptr<Filter>> filters;
 
   int FindPartition(std::string_view attribute) const;  // -1 when absent
-  const ResourceOrder* FindOrder(int partition, Dimension dimension) const;
   const Filter* FindFilter(std::string_view key) const;
   const GroupState* FindGroup(std::string_view name, uint32_t* id) const;
   // The slot of an instance given by ARN or id; false when unknown.
@@ -105,9 +103,9 @@ class ClusterSnapshot {
                       absl::Span<const std::string> task_arns);
 
   // Builds the indexes `request` can use (its filter, the partition of a
-  // leading spread(attribute:X), the order of a binpack after it); kept up
-  // to date from then on. Cheap when already built. Place() works without
-  // it, by scanning.
+  // leading spread(attribute:X), the filter's order for a binpack after it);
+  // kept up to date from then on. Cheap when already built. Place() works
+  // without it, by scanning.
   void Prepare(const PlacementRequest& request);
 
   size_t instance_count() const { return state_.live.size(); }
@@ -127,13 +125,11 @@ class ClusterSnapshot {
   // Remove the node from / add it to every index (around static changes).
   void Detach(Slot slot);
   void Attach(Slot slot);
-  // Moves the node's keys in every resource order after its use changed.
-  void Reorder(Slot slot, int64_t old_cpu, int64_t old_memory);
   void AccountTask(Slot slot, uint32_t group, const TaskNeeds& needs, int sign);
   uint32_t InternGroup(std::string_view name);
   bool EvaluateFilter(const internal::Filter& filter, const internal::Node& node) const;
   int EnsurePartition(const std::string& attribute);
-  void EnsureOrder(int partition, internal::Dimension dimension);
+  internal::Filter* EnsureFilter(const PlacementRequest& request);
 
   internal::SnapshotState state_;
   uint64_t prepare_clock_ = 0;

@@ -14,11 +14,14 @@
 //    - anything else: enumerate the tier (ScanMin).
 //    Probing is rejection sampling, so the pick is uniform among the
 //    acceptable instances; after kProbes misses the tier is enumerated.
+// Everything here reads the request's Filter: its buckets and orders hold
+// only the instances that pass the static checks.
 
 #include <algorithm>
 #include <limits>
 
 #include "control/scheduler/placer.h"
+#include "io/log.h"
 
 namespace berth::scheduler::internal {
 namespace {
@@ -28,43 +31,31 @@ constexpr int kProbes = 32;
 }  // namespace
 
 void Placer::ForEachMember(const std::vector<uint32_t>& values, SlotVisitor fn) const {
-  if (partition_ < 0) {
-    for (Slot slot : state_.live) {
-      fn(slot);
-    }
-    return;
-  }
-  const Partition& partition = state_.partitions[partition_];
   for (uint32_t v : values) {
-    for (Slot slot : partition.members(v)) {
+    for (Slot slot : filter_->Members(partition_, v)) {
       fn(slot);
     }
   }
 }
 
 size_t Placer::MemberCount(const std::vector<uint32_t>& values) const {
-  if (partition_ < 0) {
-    return state_.live.size();
-  }
   size_t n = 0;
   for (uint32_t v : values) {
-    n += state_.partitions[partition_].members(v).size();
+    n += filter_->Members(partition_, v).size();
   }
   return n;
 }
 
 Slot Placer::MemberAt(const std::vector<uint32_t>& values, size_t index) const {
-  if (partition_ < 0) {
-    return state_.live[index];
-  }
   for (uint32_t v : values) {
-    const std::vector<Slot>& m = state_.partitions[partition_].members(v);
+    const std::vector<Slot>& m = filter_->Members(partition_, v);
     if (index < m.size()) {
       return m[index];
     }
     index -= m.size();
   }
-  return state_.live[0];  // unreachable: index < MemberCount(values)
+  CHECK(false) << "member index out of range";
+  return 0;
 }
 
 bool Placer::InValues(Slot slot, const std::vector<uint32_t>& values) const {
@@ -86,7 +77,7 @@ std::optional<Slot> Placer::IndexSearch() {
   };
   std::vector<Value> values;
   for (uint32_t v = 0; v < partition.value_count(); ++v) {
-    if (filter_->EligibleIn(partition_, v) == 0) {
+    if (filter_->Members(partition_, v).empty()) {
       continue;
     }
     values.push_back({group_ != nullptr ? group_->CountIn(partition_, v) : 0, v});
@@ -143,25 +134,16 @@ std::optional<Slot> Placer::SearchTier(const std::vector<uint32_t>& values, size
 }
 
 std::optional<Slot> Placer::Probe(const std::vector<uint32_t>& values, bool need_empty_of_group) {
+  // Members are all eligible: a probe misses only on resources, ports or
+  // the constraints that read tasks.
   size_t total = MemberCount(values);
   if (total == 0) {
     return std::nullopt;
   }
-  int64_t eligible = 0;
-  if (partition_ < 0) {
-    eligible = filter_->eligible;
-  } else {
-    for (uint32_t v : values) {
-      eligible += filter_->EligibleIn(partition_, v);
-    }
-  }
-  // Probing pays when a fair share of the members is eligible.
-  if (eligible * 8 >= static_cast<int64_t>(total)) {
-    for (int i = 0; i < kProbes; ++i) {
-      Slot slot = MemberAt(values, rng_.Uniform(total));
-      if (Feasible(slot) && (!need_empty_of_group || GroupOnNode(slot) == 0)) {
-        return slot;
-      }
+  for (int i = 0; i < kProbes; ++i) {
+    Slot slot = MemberAt(values, rng_.Uniform(total));
+    if (Feasible(slot) && (!need_empty_of_group || GroupOnNode(slot) == 0)) {
+      return slot;
     }
   }
   size_t from = request_.strategies.size();
@@ -194,7 +176,8 @@ std::optional<Slot> Placer::BinpackWalk(const std::vector<uint32_t>& values, Dim
         break;
       }
       // Nodes this request touched are out of place in the order.
-      if (Placed(keys[i].slot) == 0 && Feasible(keys[i].slot)) {
+      Slot slot = keys[i].slot;
+      if (Placed(slot) == 0 && Feasible(slot)) {
         best = keys[i].remaining;
         break;
       }

@@ -7,12 +7,15 @@
 //  - Partition: instances bucketed by the value of one attribute
 //    (ecs.availability-zone, ...), for spread(attribute:X);
 //  - ResourceOrder: instances ordered by (partition value, remaining cpu or
-//    memory), for binpack;
+//    memory), for binpack; each belongs to a Filter and holds its eligible
+//    instances only;
 //  - GroupState: tasks of one group per instance and per partition value,
 //    for spread and distinctInstance;
 //  - Filter: the static part of a request's filter (ACTIVE, agent
 //    connected, requiresAttributes, memberOf expressions that read no
-//    tasks) evaluated once per instance and kept up to date.
+//    tasks) evaluated once per instance and kept up to date, with its
+//    eligible instances bucketed by partition value and, per dimension,
+//    ordered by (partition value, remaining amount).
 
 #include <cstdint>
 #include <memory>
@@ -75,7 +78,9 @@ class ResourceOrder {
     friend bool operator==(const Key&, const Key&) = default;
   };
 
-  ResourceOrder(int partition, Dimension dimension) : partition_(partition), dimension_(dimension) {}
+  // `keys` must be sorted.
+  ResourceOrder(int partition, Dimension dimension, std::vector<Key> keys)
+      : partition_(partition), dimension_(dimension), keys_(std::move(keys)) {}
 
   int partition() const { return partition_; }  // -1: none
   Dimension dimension() const { return dimension_; }
@@ -110,23 +115,51 @@ struct GroupState {
   void AddIn(size_t partition, uint32_t value, int32_t delta);
 };
 
-struct Filter {
-  std::string key;
-  std::vector<ecs::Attribute> required;
-  std::vector<std::shared_ptr<const query::Expression>> expressions;  // static ones
-  std::vector<uint8_t> ok;  // per slot
-  int64_t eligible = 0;
-  // [partition][value] -> eligible nodes with that value.
-  std::vector<std::vector<int32_t>> per_partition;
+// The static part of a request's filter, evaluated once per node and kept
+// current, with the eligible nodes bucketed by partition value and ordered
+// by remaining resources: the index search only ever looks at eligible
+// nodes.
+class Filter {
+ public:
+  Filter(std::string key, std::vector<ecs::Attribute> required,
+         std::vector<std::shared_ptr<const query::Expression>> expressions);
+
+  const std::string& key() const { return key_; }
+  const std::vector<ecs::Attribute>& required() const { return required_; }
+  const std::vector<std::shared_ptr<const query::Expression>>& expressions() const {
+    return expressions_;
+  }
+  bool Ok(Slot slot) const { return slot < ok_.size() && ok_[slot] != 0; }
+  int64_t eligible() const { return static_cast<int64_t>(buckets_[0][0].size()); }
+  // Eligible nodes with `value` in `partition` (-1: all eligible nodes).
+  const std::vector<Slot>& Members(int partition, uint32_t value) const;
+  const ResourceOrder* FindOrder(int partition, Dimension dimension) const;
+
+  // Adds / removes an eligible node; `partitions` must be attached.
+  void Add(Slot slot, const Node& node, const std::vector<Partition>& partitions);
+  void Remove(Slot slot, const Node& node, const std::vector<Partition>& partitions);
+  // Moves an eligible node's keys after its remaining resources changed
+  // from (old_cpu, old_memory).
+  void Reorder(Slot slot, const Node& node, const std::vector<Partition>& partitions,
+               int64_t old_cpu_remaining, int64_t old_memory_remaining);
+  // Index structures for a partition / an order created after the filter.
+  void AddPartition(int partition, const std::vector<Partition>& partitions);
+  void AddOrder(int partition, Dimension dimension, const std::vector<Node>& nodes,
+                const std::vector<Partition>& partitions);
+
   uint64_t last_used = 0;
 
-  bool Ok(Slot slot) const { return slot < ok.size() && ok[slot] != 0; }
-  int32_t EligibleIn(size_t partition, uint32_t value) const {
-    if (partition >= per_partition.size() || value >= per_partition[partition].size()) {
-      return 0;
-    }
-    return per_partition[partition][value];
-  }
+ private:
+  static std::vector<Slot> empty_;
+  std::string key_;
+  std::vector<ecs::Attribute> required_;
+  std::vector<std::shared_ptr<const query::Expression>> expressions_;
+  std::vector<uint8_t> ok_;  // per slot
+  // buckets_[0][0]: all eligible nodes; buckets_[p + 1][v]: those with
+  // value v of partition p. position_[level][slot]: index in its bucket.
+  std::vector<std::vector<std::vector<Slot>>> buckets_;
+  std::vector<std::vector<uint32_t>> position_;
+  std::vector<ResourceOrder> orders_;
 };
 
 }  // namespace berth::scheduler::internal

@@ -44,7 +44,7 @@ Placer::Placer(const SnapshotState& state, const PlacementRequest& request, io::
   if (indexed_ && first_ < strategies.size()) {
     Strategy::Kind kind = strategies[first_].kind;
     if (kind == Strategy::Kind::kBinpackCpu || kind == Strategy::Kind::kBinpackMemory) {
-      order_ = state_.FindOrder(
+      order_ = filter_->FindOrder(
           partition_, kind == Strategy::Kind::kBinpackCpu ? Dimension::kCpu : Dimension::kMemory);
       indexed_ = order_ != nullptr;
     }

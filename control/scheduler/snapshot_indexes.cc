@@ -14,7 +14,6 @@ using internal::Filter;
 using internal::GroupState;
 using internal::Node;
 using internal::Partition;
-using internal::ResourceOrder;
 
 namespace {
 
@@ -22,32 +21,14 @@ namespace {
 constexpr size_t kMaxFilters = 64;
 constexpr size_t kMaxPartitions = 8;
 
-int64_t Remaining(const Node& node, Dimension d) {
-  return d == Dimension::kCpu ? node.RemainingCpu() : node.RemainingMemory();
-}
-
-uint32_t ValueIn(const internal::SnapshotState& s, int partition, internal::Slot slot) {
-  return partition < 0 ? 0 : s.partitions[partition].ValueOf(slot);
-}
-
-void AddEligible(Filter& f, size_t partition, uint32_t value, int32_t delta) {
-  if (partition >= f.per_partition.size()) {
-    f.per_partition.resize(partition + 1);
-  }
-  if (value >= f.per_partition[partition].size()) {
-    f.per_partition[partition].resize(value + 1, 0);
-  }
-  f.per_partition[partition][value] += delta;
-}
-
 }  // namespace
 
 bool ClusterSnapshot::EvaluateFilter(const Filter& filter, const Node& node) const {
-  if (!node.Candidate() || !internal::HoldsRequiredAttributes(node, filter.required, nullptr)) {
+  if (!node.Candidate() || !internal::HoldsRequiredAttributes(node, filter.required(), nullptr)) {
     return false;
   }
   internal::NodeSubject subject(node, state_.groups);
-  for (const auto& e : filter.expressions) {
+  for (const auto& e : filter.expressions()) {
     if (!e->Evaluate(subject)) {
       return false;
     }
@@ -57,16 +38,9 @@ bool ClusterSnapshot::EvaluateFilter(const Filter& filter, const Node& node) con
 
 void ClusterSnapshot::Detach(Slot slot) {
   const Node& node = state_.nodes[slot];
-  for (ResourceOrder& order : state_.orders) {
-    order.Erase({ValueIn(state_, order.partition(), slot), Remaining(node, order.dimension()), slot});
-  }
   for (auto& [key, filter] : state_.filters) {
     if (filter->Ok(slot)) {
-      filter->ok[slot] = 0;
-      --filter->eligible;
-      for (size_t p = 0; p < state_.partitions.size(); ++p) {
-        AddEligible(*filter, p, state_.partitions[p].ValueOf(slot), -1);
-      }
+      filter->Remove(slot, node, state_.partitions);
     }
   }
   for (const auto& [group, count] : node.groups) {
@@ -84,37 +58,14 @@ void ClusterSnapshot::Attach(Slot slot) {
   for (Partition& partition : state_.partitions) {
     partition.Attach(slot, node);
   }
-  for (ResourceOrder& order : state_.orders) {
-    order.Insert({ValueIn(state_, order.partition(), slot), Remaining(node, order.dimension()), slot});
-  }
   for (auto& [key, filter] : state_.filters) {
-    if (filter->ok.size() <= slot) {
-      filter->ok.resize(state_.nodes.size(), 0);
-    }
     if (EvaluateFilter(*filter, node)) {
-      filter->ok[slot] = 1;
-      ++filter->eligible;
-      for (size_t p = 0; p < state_.partitions.size(); ++p) {
-        AddEligible(*filter, p, state_.partitions[p].ValueOf(slot), +1);
-      }
+      filter->Add(slot, node, state_.partitions);
     }
   }
   for (const auto& [group, count] : node.groups) {
     for (size_t p = 0; p < state_.partitions.size(); ++p) {
       state_.groups[group].AddIn(p, state_.partitions[p].ValueOf(slot), count);
-    }
-  }
-}
-
-void ClusterSnapshot::Reorder(Slot slot, int64_t old_cpu, int64_t old_memory) {
-  const Node& node = state_.nodes[slot];
-  for (ResourceOrder& order : state_.orders) {
-    uint32_t value = ValueIn(state_, order.partition(), slot);
-    int64_t before = order.dimension() == Dimension::kCpu ? node.cpu_registered - old_cpu
-                                                          : node.memory_registered - old_memory;
-    int64_t after = Remaining(node, order.dimension());
-    if (before != after) {
-      order.Move({value, before, slot}, {value, after, slot});
     }
   }
 }
@@ -131,8 +82,8 @@ uint32_t ClusterSnapshot::InternGroup(std::string_view name) {
 
 void ClusterSnapshot::AccountTask(Slot slot, uint32_t group, const TaskNeeds& needs, int sign) {
   Node& node = state_.nodes[slot];
-  int64_t old_cpu = node.cpu_used;
-  int64_t old_memory = node.memory_used;
+  int64_t old_cpu = node.RemainingCpu();
+  int64_t old_memory = node.RemainingMemory();
   node.cpu_used += sign * needs.cpu;
   node.memory_used += sign * needs.memory;
   for (uint16_t p : needs.tcp_ports) {
@@ -168,7 +119,11 @@ void ClusterSnapshot::AccountTask(Slot slot, uint32_t group, const TaskNeeds& ne
   for (size_t p = 0; p < state_.partitions.size(); ++p) {
     g.AddIn(p, state_.partitions[p].ValueOf(slot), sign);
   }
-  Reorder(slot, old_cpu, old_memory);
+  for (auto& [key, filter] : state_.filters) {
+    if (filter->Ok(slot)) {
+      filter->Reorder(slot, node, state_.partitions, old_cpu, old_memory);
+    }
+  }
 }
 
 int ClusterSnapshot::EnsurePartition(const std::string& attribute) {
@@ -176,95 +131,77 @@ int ClusterSnapshot::EnsurePartition(const std::string& attribute) {
   if (existing >= 0 || state_.partitions.size() >= kMaxPartitions) {
     return existing;
   }
-  size_t p = state_.partitions.size();
+  int p = static_cast<int>(state_.partitions.size());
   state_.partitions.emplace_back(attribute);
   Partition& partition = state_.partitions.back();
   for (Slot slot : state_.live) {
     partition.Attach(slot, state_.nodes[slot]);
   }
   for (auto& [key, filter] : state_.filters) {
-    for (Slot slot : state_.live) {
-      if (filter->Ok(slot)) {
-        AddEligible(*filter, p, partition.ValueOf(slot), +1);
-      }
-    }
+    filter->AddPartition(p, state_.partitions);
   }
   for (GroupState& g : state_.groups) {
     for (const auto& [slot, count] : g.per_node) {
       g.AddIn(p, partition.ValueOf(slot), count);
     }
   }
-  return static_cast<int>(p);
+  return p;
 }
 
-void ClusterSnapshot::EnsureOrder(int partition, Dimension dimension) {
-  if (state_.FindOrder(partition, dimension) != nullptr) {
-    return;
-  }
-  ResourceOrder order(partition, dimension);
-  std::vector<ResourceOrder::Key> keys;
-  keys.reserve(state_.live.size());
-  for (Slot slot : state_.live) {
-    keys.push_back({ValueIn(state_, partition, slot), Remaining(state_.nodes[slot], dimension), slot});
-  }
-  std::sort(keys.begin(), keys.end());
-  for (const ResourceOrder::Key& k : keys) {
-    order.Insert(k);  // already sorted: appends
-  }
-  state_.orders.push_back(std::move(order));
-}
-
-void ClusterSnapshot::Prepare(const PlacementRequest& request) {
-  ++prepare_clock_;
+Filter* ClusterSnapshot::EnsureFilter(const PlacementRequest& request) {
   std::string key = request.FilterKey();
   auto it = state_.filters.find(key);
   if (it != state_.filters.end()) {
     it->second->last_used = prepare_clock_;
-  } else {
-    if (state_.filters.size() >= kMaxFilters) {
-      auto oldest = std::min_element(state_.filters.begin(), state_.filters.end(),
-                                     [](const auto& a, const auto& b) {
-                                       return a.second->last_used < b.second->last_used;
-                                     });
-      state_.filters.erase(oldest);
-    }
-    auto filter = std::make_unique<Filter>();
-    filter->key = key;
-    filter->required = request.required_attributes;
-    for (const auto& e : request.member_of) {
-      if (!e->dependencies().tasks) {
-        filter->expressions.push_back(e);
-      }
-    }
-    filter->ok.assign(state_.nodes.size(), 0);
-    filter->last_used = prepare_clock_;
-    for (Slot slot : state_.live) {
-      if (EvaluateFilter(*filter, state_.nodes[slot])) {
-        filter->ok[slot] = 1;
-        ++filter->eligible;
-        for (size_t p = 0; p < state_.partitions.size(); ++p) {
-          AddEligible(*filter, p, state_.partitions[p].ValueOf(slot), +1);
-        }
-      }
-    }
-    state_.filters.emplace(std::move(key), std::move(filter));
+    return it->second.get();
   }
+  if (state_.filters.size() >= kMaxFilters) {
+    auto oldest = std::min_element(state_.filters.begin(), state_.filters.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.second->last_used < b.second->last_used;
+                                   });
+    state_.filters.erase(oldest);
+  }
+  std::vector<std::shared_ptr<const query::Expression>> expressions;
+  for (const auto& e : request.member_of) {
+    if (!e->dependencies().tasks) {
+      expressions.push_back(e);
+    }
+  }
+  auto filter = std::make_unique<Filter>(key, request.required_attributes, std::move(expressions));
+  filter->last_used = prepare_clock_;
+  for (size_t p = 0; p < state_.partitions.size(); ++p) {
+    filter->AddPartition(static_cast<int>(p), state_.partitions);
+  }
+  for (Slot slot : state_.live) {
+    if (EvaluateFilter(*filter, state_.nodes[slot])) {
+      filter->Add(slot, state_.nodes[slot], state_.partitions);
+    }
+  }
+  Filter* raw = filter.get();
+  state_.filters.emplace(std::move(key), std::move(filter));
+  return raw;
+}
 
+void ClusterSnapshot::Prepare(const PlacementRequest& request) {
+  ++prepare_clock_;
   const std::vector<Strategy>& strategies = request.strategies;
   size_t next = 0;
   int partition = -1;
   if (!strategies.empty() && strategies[0].kind == Strategy::Kind::kSpreadAttribute) {
     partition = EnsurePartition(strategies[0].attribute);
-    if (partition < 0) {
-      return;
-    }
     next = 1;
+  }
+  // After the partition: a filter made now gets its buckets.
+  Filter* filter = EnsureFilter(request);
+  if (next == 1 && partition < 0) {
+    return;  // too many partitions: this request is scanned
   }
   if (next < strategies.size()) {
     if (strategies[next].kind == Strategy::Kind::kBinpackCpu) {
-      EnsureOrder(partition, Dimension::kCpu);
+      filter->AddOrder(partition, Dimension::kCpu, state_.nodes, state_.partitions);
     } else if (strategies[next].kind == Strategy::Kind::kBinpackMemory) {
-      EnsureOrder(partition, Dimension::kMemory);
+      filter->AddOrder(partition, Dimension::kMemory, state_.nodes, state_.partitions);
     }
   }
 }

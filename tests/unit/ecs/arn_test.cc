@@ -8,7 +8,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(ArnTest, MintsLongFormatArns) {
+TEST(EcsArnTest, MintsLongFormatArns) {
   ArnScope scope{"eu-west-1", "123456789012"};
   EXPECT_EQ(ClusterArn(scope, "prod"), "arn:aws:ecs:eu-west-1:123456789012:cluster/prod");
   EXPECT_EQ(ContainerInstanceArn(scope, "prod", "abc"),
@@ -20,11 +20,11 @@ TEST(ArnTest, MintsLongFormatArns) {
             "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:12");
 }
 
-TEST(ArnTest, DefaultScopeIsTheDocumentedDefault) {
+TEST(EcsArnTest, DefaultScopeIsTheDocumentedDefault) {
   EXPECT_EQ(ClusterArn(ArnScope{}, "default"), "arn:aws:ecs:us-east-1:000000000000:cluster/default");
 }
 
-TEST(ArnTest, ParsesLongFormat) {
+TEST(EcsArnTest, ParsesLongFormat) {
   absl::StatusOr<Arn> arn =
       ParseArn("arn:aws:ecs:us-east-1:012345678910:container-instance/prod/f2756532");
   ASSERT_TRUE(arn.ok()) << arn.status();
@@ -39,21 +39,21 @@ TEST(ArnTest, ParsesLongFormat) {
   EXPECT_EQ(arn->ToString(), "arn:aws:ecs:us-east-1:012345678910:container-instance/prod/f2756532");
 }
 
-TEST(ArnTest, ShortFormatHasNoCluster) {
+TEST(EcsArnTest, ShortFormatHasNoCluster) {
   absl::StatusOr<Arn> arn = ParseArn("arn:aws:ecs:us-east-1:012345678910:task/a9f21ea7-c9f5");
   ASSERT_TRUE(arn.ok()) << arn.status();
   EXPECT_EQ(arn->Id(), "a9f21ea7-c9f5");
   EXPECT_EQ(arn->Cluster(), "");
 }
 
-TEST(ArnTest, TaskDefinitionIsNotClusterScoped) {
+TEST(EcsArnTest, TaskDefinitionIsNotClusterScoped) {
   absl::StatusOr<Arn> arn = ParseArn("arn:aws:ecs:us-east-1:0:task-definition/web:3");
   ASSERT_TRUE(arn.ok()) << arn.status();
   EXPECT_EQ(arn->Cluster(), "");
   EXPECT_EQ(arn->Id(), "web:3");
 }
 
-TEST(ArnTest, RejectsMalformed) {
+TEST(EcsArnTest, RejectsMalformed) {
   for (const char* bad : {"", "arn:aws:ecs", "xrn:aws:ecs:r:a:task/x", "arn:aws:ecs:r:a:task",
                           "arn:aws:ecs:r:a:task/", "arn::ecs:r:a:task/x", "arn:aws:ecs:r:a:/x"}) {
     absl::StatusOr<Arn> arn = ParseArn(bad);
@@ -62,7 +62,7 @@ TEST(ArnTest, RejectsMalformed) {
   }
 }
 
-TEST(ArnTest, NewResourceIdIs32HexAndSeeded) {
+TEST(EcsArnTest, NewResourceIdIs32HexAndSeeded) {
   io::Rng a(7);
   io::Rng b(7);
   std::string id = NewResourceId(a);
@@ -72,7 +72,7 @@ TEST(ArnTest, NewResourceIdIs32HexAndSeeded) {
   EXPECT_NE(id, NewResourceId(a));
 }
 
-TEST(ArnTest, IdOfArnOrId) {
+TEST(EcsArnTest, IdOfArnOrId) {
   EXPECT_EQ(IdOfArnOrId("arn:aws:ecs:us-east-1:0:container-instance/prod/abc"), "abc");
   EXPECT_EQ(IdOfArnOrId("abc"), "abc");
 }

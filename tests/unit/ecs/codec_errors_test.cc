@@ -25,7 +25,7 @@ void ExpectFieldError(const absl::Status& status, const std::string& message) {
   EXPECT_EQ(status.message(), message);
 }
 
-TEST(CodecErrorsTest, WrongTypeDeepInsideNamesThePath) {
+TEST(EcsCodecErrorsTest, WrongTypeDeepInsideNamesThePath) {
   ExpectFieldError(
       DecodeText(R"({"family":"f","containerDefinitions":[{"name":"a"},)"
                  R"({"name":"b","portMappings":[{"containerPort":80},{"hostPort":"80"}]}]})",
@@ -34,13 +34,13 @@ TEST(CodecErrorsTest, WrongTypeDeepInsideNamesThePath) {
       "integer, got a string");
 }
 
-TEST(CodecErrorsTest, PathPrefixFromTheCaller) {
+TEST(EcsCodecErrorsTest, PathPrefixFromTheCaller) {
   ExpectFieldError(DecodeText(R"({"type":"spread","field":7})", PlacementStrategyFromJson,
                               "placementStrategy[2]"),
                    "invalid field 'placementStrategy[2].field': expected a string, got an integer");
 }
 
-TEST(CodecErrorsTest, UnknownEnumValueListsTheValidOnes) {
+TEST(EcsCodecErrorsTest, UnknownEnumValueListsTheValidOnes) {
   ExpectFieldError(DecodeText(R"({"family":"f","networkMode":"bridged"})", TaskDefinitionFromJson),
                    "invalid field 'networkMode': expected one of bridge, host, awsvpc, none, got "
                    "\"bridged\"");
@@ -55,19 +55,19 @@ TEST(CodecErrorsTest, UnknownEnumValueListsTheValidOnes) {
                    "\"closest\"");
 }
 
-TEST(CodecErrorsTest, EnumsAreCaseSensitiveLikeEcs) {
+TEST(EcsCodecErrorsTest, EnumsAreCaseSensitiveLikeEcs) {
   EXPECT_FALSE(DecodeText(R"({"type":"Spread"})", PlacementStrategyFromJson).ok());
   EXPECT_FALSE(DecodeText(R"({"type":"memberof"})", PlacementConstraintFromJson).ok());
 }
 
-TEST(CodecErrorsTest, RequiredTypeMissing) {
+TEST(EcsCodecErrorsTest, RequiredTypeMissing) {
   ExpectFieldError(DecodeText(R"({"field":"memory"})", PlacementStrategyFromJson),
                    "invalid field 'type': required");
   ExpectFieldError(DecodeText(R"({"value":"x"})", AttributeFromJson),
                    "invalid field 'name': required");
 }
 
-TEST(CodecErrorsTest, TaskDefinitionConstraintsAreMemberOfOnly) {
+TEST(EcsCodecErrorsTest, TaskDefinitionConstraintsAreMemberOfOnly) {
   ExpectFieldError(DecodeText(R"({"family":"f","placementConstraints":[{"type":"memberOf",)"
                               R"("expression":"x"},{"type":"distinctInstance"}]})",
                               TaskDefinitionFromJson),
@@ -77,7 +77,7 @@ TEST(CodecErrorsTest, TaskDefinitionConstraintsAreMemberOfOnly) {
   EXPECT_TRUE(DecodeText(R"({"type":"distinctInstance"})", PlacementConstraintFromJson).ok());
 }
 
-TEST(CodecErrorsTest, IntegerRanges) {
+TEST(EcsCodecErrorsTest, IntegerRanges) {
   ExpectFieldError(DecodeText(R"({"name":"a","memory":2147483648})", ContainerDefinitionFromJson),
                    "invalid field 'memory': expected a 32-bit integer, got an integer");
   ExpectFieldError(DecodeText(R"({"name":"a","cpu":1.5})", ContainerDefinitionFromJson),
@@ -89,7 +89,7 @@ TEST(CodecErrorsTest, IntegerRanges) {
                   .ok());
 }
 
-TEST(CodecErrorsTest, WrongContainerTypes) {
+TEST(EcsCodecErrorsTest, WrongContainerTypes) {
   ExpectFieldError(DecodeText(R"([1,2])", TaskFromJson),
                    "invalid document: expected an object, got a list");
   ExpectFieldError(DecodeText(R"({"containerInstanceArn":"a","attributes":{"name":"x"}})",
@@ -108,20 +108,20 @@ TEST(CodecErrorsTest, WrongContainerTypes) {
                    "invalid field 'versionInfo.agentVersion': expected a string, got an integer");
 }
 
-TEST(CodecErrorsTest, BadTimestamps) {
+TEST(EcsCodecErrorsTest, BadTimestamps) {
   ExpectFieldError(DecodeText(R"({"taskArn":"t","createdAt":"2020-01-01"})", TaskFromJson),
                    "invalid field 'createdAt': expected a timestamp in seconds since the epoch, "
                    "got a string");
   EXPECT_FALSE(DecodeText(R"({"taskArn":"t","createdAt":1e300})", TaskFromJson).ok());
 }
 
-TEST(CodecErrorsTest, AppProtocolAndLaunchTypeAreEnums) {
+TEST(EcsCodecErrorsTest, AppProtocolAndLaunchTypeAreEnums) {
   EXPECT_FALSE(DecodeText(R"({"appProtocol":"ftp"})", PortMappingFromJson).ok());
   EXPECT_FALSE(DecodeText(R"({"taskArn":"t","launchType":"ec2"})", TaskFromJson).ok());
   EXPECT_FALSE(DecodeText(R"({"family":"f","status":"DELETED"})", TaskDefinitionFromJson).ok());
 }
 
-TEST(CodecErrorsTest, MalformedText) {
+TEST(EcsCodecErrorsTest, MalformedText) {
   absl::StatusOr<boost::json::value> v = ParseJson(R"({"a":1)");
   EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(v.status().message()), ::testing::StartsWith("invalid JSON at offset"));

@@ -81,7 +81,7 @@ boost::json::value Parse(const char* text) {
   return v.ok() ? *v : boost::json::value();
 }
 
-TEST(CodecModelTest, DescribeContainerInstancesExample) {
+TEST(EcsCodecModelTest, DescribeContainerInstancesExample) {
   boost::json::value json = Parse(kDescribeContainerInstancesExample);
   absl::StatusOr<ContainerInstance> ci = ContainerInstanceFromJson(json);
   ASSERT_TRUE(ci.ok()) << ci.status();
@@ -99,7 +99,7 @@ TEST(CodecModelTest, DescribeContainerInstancesExample) {
   EXPECT_EQ(ToJson(*ci), json);
 }
 
-TEST(CodecModelTest, DescribeTaskDefinitionExample) {
+TEST(EcsCodecModelTest, DescribeTaskDefinitionExample) {
   boost::json::value json = Parse(kDescribeTaskDefinitionExample);
   absl::StatusOr<TaskDefinition> td = TaskDefinitionFromJson(json);
   ASSERT_TRUE(td.ok()) << td.status();
@@ -116,7 +116,7 @@ TEST(CodecModelTest, DescribeTaskDefinitionExample) {
   EXPECT_EQ(ToJson(*td), json);
 }
 
-TEST(CodecModelTest, DescribeTasksExample) {
+TEST(EcsCodecModelTest, DescribeTasksExample) {
   boost::json::value json = Parse(kDescribeTasksExample);
   absl::StatusOr<Task> t = TaskFromJson(json);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -174,7 +174,7 @@ int CheckMembers(const boost::json::object& shapes, const boost::json::value& js
   return checked;
 }
 
-TEST(CodecModelTest, EveryMemberNameIsInTheModel) {
+TEST(EcsCodecModelTest, EveryMemberNameIsInTheModel) {
   std::optional<boost::json::value> model = LoadModel();
   if (!model.has_value()) {
     GTEST_SKIP() << "botocore's ECS model is not installed (python3-botocore)";
@@ -199,7 +199,7 @@ TEST(CodecModelTest, EveryMemberNameIsInTheModel) {
   EXPECT_EQ(CheckMembers(shapes, ToJson(Failure{"a", "b", "c"}), "Failure", "failure"), 3);
 }
 
-TEST(CodecModelTest, EnumValuesMatchTheModel) {
+TEST(EcsCodecModelTest, EnumValuesMatchTheModel) {
   std::optional<boost::json::value> model = LoadModel();
   if (!model.has_value()) {
     GTEST_SKIP() << "botocore's ECS model is not installed (python3-botocore)";

@@ -23,22 +23,22 @@ T RoundTrip(const T& value, Decode decode) {
   return back.ok() ? *back : T{};
 }
 
-TEST(CodecRoundTripTest, ContainerInstance) {
+TEST(EcsCodecRoundTripTest, ContainerInstance) {
   ContainerInstance ci = testing::FullContainerInstance();
   EXPECT_EQ(RoundTrip(ci, ContainerInstanceFromJson), ci);
 }
 
-TEST(CodecRoundTripTest, TaskDefinition) {
+TEST(EcsCodecRoundTripTest, TaskDefinition) {
   TaskDefinition td = testing::FullTaskDefinition();
   EXPECT_EQ(RoundTrip(td, TaskDefinitionFromJson), td);
 }
 
-TEST(CodecRoundTripTest, Task) {
+TEST(EcsCodecRoundTripTest, Task) {
   Task t = testing::FullTask();
   EXPECT_EQ(RoundTrip(t, TaskFromJson), t);
 }
 
-TEST(CodecRoundTripTest, PlacementShapes) {
+TEST(EcsCodecRoundTripTest, PlacementShapes) {
   PlacementStrategy s{PlacementStrategyType::kSpread, "attribute:ecs.availability-zone"};
   EXPECT_EQ(RoundTrip(s, PlacementStrategyFromJson), s);
   PlacementStrategy r{PlacementStrategyType::kRandom, std::nullopt};
@@ -49,7 +49,7 @@ TEST(CodecRoundTripTest, PlacementShapes) {
   EXPECT_EQ(RoundTrip(f, FailureFromJson), f);
 }
 
-TEST(CodecRoundTripTest, UnmodeledMembersSurvive) {
+TEST(EcsCodecRoundTripTest, UnmodeledMembersSurvive) {
   const char* text = R"({"name":"web","image":"nginx","cpu":0,"portMappings":[],)"
                      R"("command":["sleep","1"],"environment":[{"name":"A","value":"1"}],)"
                      R"("logConfiguration":{"logDriver":"json-file"}})";
@@ -62,7 +62,7 @@ TEST(CodecRoundTripTest, UnmodeledMembersSurvive) {
   EXPECT_EQ(ToJson(*c), *json);
 }
 
-TEST(CodecRoundTripTest, ExactTextForASmallInstance) {
+TEST(EcsCodecRoundTripTest, ExactTextForASmallInstance) {
   ContainerInstance ci;
   ci.container_instance_arn = "a";
   ci.registered_resources = {IntegerResource("CPU", 1024), PortsResource("PORTS", {22})};
@@ -76,7 +76,7 @@ TEST(CodecRoundTripTest, ExactTextForASmallInstance) {
             R"("runningTasksCount":0,"pendingTasksCount":0,"registeredAt":1.5E0})");
 }
 
-TEST(CodecRoundTripTest, TimestampsKeepMilliseconds) {
+TEST(EcsCodecRoundTripTest, TimestampsKeepMilliseconds) {
   absl::StatusOr<boost::json::value> json =
       ParseJson(R"({"taskArn":"t","createdAt":1594652935.281,"startedAt":1594652935})");
   ASSERT_TRUE(json.ok());
@@ -86,7 +86,7 @@ TEST(CodecRoundTripTest, TimestampsKeepMilliseconds) {
   EXPECT_EQ(*t->started_at, absl::FromUnixSeconds(1594652935));
 }
 
-TEST(CodecRoundTripTest, NullMeansAbsent) {
+TEST(EcsCodecRoundTripTest, NullMeansAbsent) {
   absl::StatusOr<boost::json::value> json =
       ParseJson(R"({"containerPort":80,"hostPort":null,"protocol":null})");
   ASSERT_TRUE(json.ok());
@@ -97,7 +97,7 @@ TEST(CodecRoundTripTest, NullMeansAbsent) {
   EXPECT_EQ(p->EffectiveProtocol(), TransportProtocol::kTcp);
 }
 
-TEST(CodecRoundTripTest, ServiceOfGroup) {
+TEST(EcsCodecRoundTripTest, ServiceOfGroup) {
   EXPECT_EQ(ServiceOfGroup("service:web"), "web");
   EXPECT_EQ(ServiceOfGroup("family:web"), "");
   EXPECT_EQ(FamilyGroup("web"), "family:web");

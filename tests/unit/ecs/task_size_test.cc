@@ -5,7 +5,7 @@
 namespace berth::ecs {
 namespace {
 
-TEST(TaskSizeTest, CpuUnitsAndVcpus) {
+TEST(EcsTaskSizeTest, CpuUnitsAndVcpus) {
   EXPECT_EQ(*ParseTaskCpu("1024"), 1024);
   EXPECT_EQ(*ParseTaskCpu(" 256 "), 256);
   EXPECT_EQ(*ParseTaskCpu("1 vCPU"), 1024);
@@ -16,7 +16,7 @@ TEST(TaskSizeTest, CpuUnitsAndVcpus) {
   EXPECT_EQ(*ParseTaskCpu("10 vCPU"), 10240);
 }
 
-TEST(TaskSizeTest, MemoryMibAndGb) {
+TEST(EcsTaskSizeTest, MemoryMibAndGb) {
   EXPECT_EQ(*ParseTaskMemory("512"), 512);
   EXPECT_EQ(*ParseTaskMemory("1GB"), 1024);
   EXPECT_EQ(*ParseTaskMemory("1 GB"), 1024);
@@ -24,7 +24,7 @@ TEST(TaskSizeTest, MemoryMibAndGb) {
   EXPECT_EQ(*ParseTaskMemory("30 GB"), 30720);
 }
 
-TEST(TaskSizeTest, RejectsOtherForms) {
+TEST(EcsTaskSizeTest, RejectsOtherForms) {
   for (const char* bad : {"", "abc", "1.5", "1 GB", "1 vCPUs", "-1", "0.3 vCPU", "1e3", ". vCPU",
                           "1 vCPU extra", "99999999999999999999"}) {
     EXPECT_EQ(ParseTaskCpu(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -34,7 +34,7 @@ TEST(TaskSizeTest, RejectsOtherForms) {
   }
 }
 
-TEST(TaskSizeTest, ErrorNamesTheValue) {
+TEST(EcsTaskSizeTest, ErrorNamesTheValue) {
   absl::Status s = ParseTaskCpu("lots").status();
   EXPECT_EQ(s.message(), "invalid task cpu \"lots\": expected a whole number or a number of vCPU");
 }

@@ -141,18 +141,22 @@ TEST(SchedulerSnapshotTest, IndexesFollowUpdates) {
   // i0, i1 in zone a; i3, i5 in b (i2 DRAINING is still a member).
   EXPECT_EQ(zone.members(zone.ValueOf(0)).size(), 3u);
   EXPECT_EQ(zone.ValueOf(0), zone.ValueOf(1));
-  const internal::ResourceOrder* order = st.FindOrder(p, internal::Dimension::kMemory);
+  const internal::Filter* f = st.FindFilter(request->FilterKey());
+  ASSERT_NE(f, nullptr);
+  // Eligible: i0, i1 (zone a) and i5 (zone b); i2 is DRAINING, i3
+  // disconnected.
+  EXPECT_EQ(f->eligible(), 3);
+  EXPECT_THAT(f->Members(p, zone.ValueOf(0)), ::testing::UnorderedElementsAre(0u, 1u));
+  EXPECT_THAT(f->Members(-1, 0), ::testing::UnorderedElementsAre(0u, 1u, 5u));
+  const internal::ResourceOrder* order = f->FindOrder(p, internal::Dimension::kMemory);
   ASSERT_NE(order, nullptr);
-  ASSERT_EQ(order->keys().size(), 5u);
+  ASSERT_EQ(order->keys().size(), 3u);
   for (const auto& k : order->keys()) {
+    EXPECT_TRUE(f->Ok(k.slot));
     EXPECT_EQ(k.value, zone.ValueOf(k.slot));
     EXPECT_EQ(k.remaining, st.nodes[k.slot].RemainingMemory());
   }
   EXPECT_TRUE(std::is_sorted(order->keys().begin(), order->keys().end()));
-  const internal::Filter* f = st.FindFilter(request->FilterKey());
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->eligible, 3);  // i0, i1, i5
-  EXPECT_EQ(f->EligibleIn(p, zone.ValueOf(0)), 2);
   uint32_t g = 0;
   ASSERT_NE(st.FindGroup("family:web", &g), nullptr);
   EXPECT_EQ(st.groups[g].CountIn(p, zone.ValueOf(0)), 2);
