@@ -7,6 +7,9 @@
 //   fill up. Counters: placements/s, and instances examined per placement
 //   (the index search looks at a handful, the scan at all candidates).
 //
+//   BM_PlaceShape/<index>/<shape>: the same at 5,000 instances for the
+//   service default strategies (shape 1) and RunTask's random (shape 2).
+//
 //   BM_HundredThousandTasks/<index 1|scan 0>: 100,000 tasks in requests of
 //   10 on a fresh 5,000-instance cluster with 50,000 running tasks; the time
 //   is the whole run, Prepare() included. The scan variant (about 100 s)
@@ -142,6 +145,43 @@ void BM_HundredThousandTasks(benchmark::State& state) {
     state.ResumeTiming();
   }
 }
+// The other request shapes at 5,000 instances: the service default
+// (spread zone, spread instanceId) and RunTask's random.
+void BM_PlaceShape(benchmark::State& state) {
+  bool index = state.range(0) != 0;
+  Shape shape = static_cast<Shape>(state.range(1));
+  ClusterSnapshot& snapshot = Cluster(5000, index);
+  absl::StatusOr<PlacementRequest> request = CompileRequest(BenchRequest(1, shape));
+  CHECK_OK(request.status());
+  if (index) {
+    snapshot.Prepare(*request);
+  }
+  io::Rng rng(3);
+  uint64_t next_task = 0;
+  std::vector<std::string> placed;
+  Tally tally;
+  for (auto _ : state) {
+    PlaceAndCommit(snapshot, *request, rng, &next_task, &placed, &tally, state);
+    if (placed.size() >= kChurn) {
+      state.PauseTiming();
+      for (const std::string& arn : placed) {
+        CHECK_OK(snapshot.RemoveTask(arn));
+      }
+      placed.clear();
+      state.ResumeTiming();
+    }
+  }
+  for (const std::string& arn : placed) {
+    CHECK_OK(snapshot.RemoveTask(arn));
+  }
+  Report(state, tally, index);
+}
+BENCHMARK(BM_PlaceShape)
+    ->ArgNames({"index", "shape"})
+    ->ArgsProduct({{1, 0}, {static_cast<int>(Shape::kServiceDefault),
+                            static_cast<int>(Shape::kRunTaskDefault)}})
+    ->MinTime(1.0);
+
 void HundredThousandTasks(benchmark::internal::Benchmark* b, bool with_scan) {
   b->ArgNames({"index"})->Arg(1)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
   if (with_scan) {

@@ -88,7 +88,7 @@ void BuildCluster(const ClusterShape& shape, ClusterSnapshot* snapshot) {
   }
 }
 
-RequestSpec BenchRequest(int count) {
+RequestSpec BenchRequest(int count, Shape shape) {
   RequestSpec spec;
   spec.kind = RequestKind::kService;
   spec.group = "service:bench";
@@ -105,6 +105,15 @@ RequestSpec BenchRequest(int count) {
   spec.constraints = {
       {ecs::PlacementConstraintType::kMemberOf, "attribute:ecs.instance-type != m5.large"}};
   spec.count = count;
+  if (shape == Shape::kServiceDefault) {
+    spec.strategies.clear();
+    spec.constraints.clear();
+  } else if (shape == Shape::kRunTaskDefault) {
+    spec.kind = RequestKind::kRunTask;
+    spec.group.clear();
+    spec.strategies.clear();
+    spec.constraints.clear();
+  }
   return spec;
 }
 

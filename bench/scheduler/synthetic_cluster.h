@@ -27,10 +27,19 @@ struct ClusterShape {
 // 128..1024 MiB, in 200 groups (services and families), put where they fit.
 void BuildCluster(const ClusterShape& shape, ClusterSnapshot* snapshot);
 
-// The benchmark request: a service's tasks (32 CPU units, 256 MiB) with
-// spread(attribute:ecs.availability-zone), binpack(memory) and
-// memberOf(attribute:ecs.instance-type != m5.large) (70% of instances).
-RequestSpec BenchRequest(int count);
+enum class Shape {
+  // The request: a service's tasks (32 CPU units, 256 MiB) with
+  // spread(attribute:ecs.availability-zone), binpack(memory) and
+  // memberOf(attribute:ecs.instance-type != m5.large) (70% of instances).
+  kSpreadBinpackMemberOf,
+  // The same task as a service with the default strategies:
+  // spread(attribute:ecs.availability-zone), spread(instanceId).
+  kServiceDefault,
+  // The same task by RunTask with no strategy (random).
+  kRunTaskDefault,
+};
+
+RequestSpec BenchRequest(int count, Shape shape = Shape::kSpreadBinpackMemberOf);
 
 }  // namespace berth::scheduler::bench
 
