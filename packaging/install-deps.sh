@@ -17,7 +17,7 @@ packages=(
   # BPF tooling
   bpftool
   # VM tier: TCG qemu, Debian's kernel, busybox for the initramfs
-  qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
+  qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils
   # compat / system tiers and images
   awscli python3 python3-boto3 docker-registry skopeo umoci
   # benchmarks and tools the tests drive
