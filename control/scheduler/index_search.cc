@@ -8,8 +8,10 @@
 //    - binpack(cpu|memory): walk the resource order from the first instance
 //      with enough of it; the first feasible one has the least remaining;
 //      then break its ties;
-//    - spread(instanceId) as the last rule: probe random instances for a
-//      feasible one without a task of the group (count 0 is the minimum);
+//    - spread(instanceId) as the last rule: with the filter's GroupLevels
+//      for the group, go up the levels (instances running 0, 1, 2, ...
+//      tasks of the group) and probe each; without them, probe for a
+//      feasible instance without a task of the group (0 is the minimum);
 //    - random or nothing: probe random instances for a feasible one;
 //    - anything else: enumerate the tier (ScanMin).
 //    Probing is rejection sampling, so the pick is uniform among the
@@ -124,6 +126,9 @@ std::optional<Slot> Placer::SearchTier(const std::vector<uint32_t>& values, size
       }
       return ScanMin(members, next);
     case Strategy::Kind::kSpreadInstance:
+      if (last && next == first_ && levels_ != nullptr) {
+        return SpreadByLevels(values);
+      }
       if (last) {
         return Probe(values, true);
       }
@@ -156,6 +161,75 @@ std::optional<Slot> Placer::Probe(const std::vector<uint32_t>& values, bool need
     }
   }
   return ScanMin([&](SlotVisitor visit) { ForEachMember(values, visit); }, from);
+}
+
+std::optional<Slot> Placer::SpreadByLevels(const std::vector<uint32_t>& values) {
+  // This request's nodes sit at stale levels: skip them there and take
+  // their true counts here.
+  constexpr int32_t kNone = std::numeric_limits<int32_t>::max();
+  int32_t touched_min = kNone;
+  for (Slot slot : touched_) {
+    if (InValues(slot, values) && Feasible(slot)) {
+      touched_min = std::min(touched_min, GroupOnNode(slot));
+    }
+  }
+  int32_t levels = 0;
+  for (uint32_t v : values) {
+    levels = std::max(levels, levels_->level_count(v));
+  }
+  auto level_members = [&](int32_t level, SlotVisitor visit) {
+    for (uint32_t v : values) {
+      for (Slot slot : levels_->At(v, level)) {
+        if (Placed(slot) == 0) {
+          visit(slot);
+        }
+      }
+    }
+    if (level == touched_min) {
+      for (Slot slot : touched_) {
+        if (InValues(slot, values) && GroupOnNode(slot) == level) {
+          visit(slot);
+        }
+      }
+    }
+  };
+  const size_t uniform = request_.strategies.size();  // no keys: uniform among feasible
+  const int32_t last = touched_min == kNone ? levels - 1 : std::max(levels - 1, touched_min);
+  for (int32_t level = 0; level <= last; ++level) {
+    if (level >= levels) {
+      level = touched_min;  // only the touched nodes are above the index
+    }
+    if (level != touched_min) {
+      size_t total = 0;
+      for (uint32_t v : values) {
+        total += levels_->At(v, level).size();
+      }
+      if (total == 0) {
+        continue;
+      }
+      for (int i = 0; i < kProbes; ++i) {
+        size_t index = rng_.Uniform(total);
+        Slot slot = 0;
+        for (uint32_t v : values) {
+          const std::vector<Slot>& bucket = levels_->At(v, level);
+          if (index < bucket.size()) {
+            slot = bucket[index];
+            break;
+          }
+          index -= bucket.size();
+        }
+        if (Placed(slot) == 0 && Feasible(slot)) {
+          return slot;
+        }
+      }
+    }
+    std::optional<Slot> slot =
+        ScanMin([&](SlotVisitor visit) { level_members(level, visit); }, uniform);
+    if (slot.has_value()) {
+      return slot;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Slot> Placer::BinpackWalk(const std::vector<uint32_t>& values, Dimension dimension,

@@ -97,6 +97,41 @@ uint32_t ValueIn(const std::vector<Partition>& partitions, int partition, Slot s
 }  // namespace
 
 std::vector<Slot> Filter::empty_;
+std::vector<Slot> GroupLevels::empty_;
+
+const std::vector<Slot>& GroupLevels::At(uint32_t value, int32_t level) const {
+  if (value >= buckets_.size() || level < 0 ||
+      static_cast<size_t>(level) >= buckets_[value].size()) {
+    return empty_;
+  }
+  return buckets_[value][level];
+}
+
+void GroupLevels::Add(Slot slot, uint32_t value, int32_t level) {
+  if (value >= buckets_.size()) {
+    buckets_.resize(value + 1);
+  }
+  if (static_cast<size_t>(level) >= buckets_[value].size()) {
+    buckets_[value].resize(level + 1);
+  }
+  if (slot >= position_.size()) {
+    position_.resize(slot + 1, 0);
+  }
+  std::vector<Slot>& bucket = buckets_[value][level];
+  position_[slot] = static_cast<uint32_t>(bucket.size());
+  bucket.push_back(slot);
+}
+
+void GroupLevels::Remove(Slot slot, uint32_t value, int32_t level) {
+  CHECK(value < buckets_.size() && static_cast<size_t>(level) < buckets_[value].size())
+      << "group levels lost slot " << slot;
+  std::vector<Slot>& bucket = buckets_[value][level];
+  uint32_t pos = position_[slot];
+  CHECK(pos < bucket.size() && bucket[pos] == slot) << "group levels lost slot " << slot;
+  bucket[pos] = bucket.back();
+  position_[bucket[pos]] = pos;
+  bucket.pop_back();
+}
 
 Filter::Filter(std::string key, std::vector<ecs::Attribute> required,
                std::vector<std::shared_ptr<const query::Expression>> expressions)
@@ -144,6 +179,10 @@ void Filter::Add(Slot slot, const Node& node, const std::vector<Partition>& part
     order.Insert({ValueIn(partitions, order.partition(), slot),
                   RemainingOf(node, order.dimension()), slot});
   }
+  for (GroupLevels& levels : group_levels_) {
+    levels.Add(slot, ValueIn(partitions, levels.partition(), slot),
+               node.GroupCount(levels.group()));
+  }
 }
 
 void Filter::Remove(Slot slot, const Node& node, const std::vector<Partition>& partitions) {
@@ -162,6 +201,47 @@ void Filter::Remove(Slot slot, const Node& node, const std::vector<Partition>& p
     order.Erase({ValueIn(partitions, order.partition(), slot),
                  RemainingOf(node, order.dimension()), slot});
   }
+  for (GroupLevels& levels : group_levels_) {
+    levels.Remove(slot, ValueIn(partitions, levels.partition(), slot),
+                  node.GroupCount(levels.group()));
+  }
+}
+
+void Filter::Regroup(Slot slot, const std::vector<Partition>& partitions, uint32_t group,
+                     int32_t from, int32_t to) {
+  for (GroupLevels& levels : group_levels_) {
+    if (levels.group() == group) {
+      uint32_t value = ValueIn(partitions, levels.partition(), slot);
+      levels.Remove(slot, value, from);
+      levels.Add(slot, value, to);
+    }
+  }
+}
+
+const GroupLevels* Filter::FindGroupLevels(int partition, uint32_t group) const {
+  for (const GroupLevels& levels : group_levels_) {
+    if (levels.partition() == partition && levels.group() == group) {
+      return &levels;
+    }
+  }
+  return nullptr;
+}
+
+bool Filter::AddGroupLevels(int partition, uint32_t group, const std::vector<Node>& nodes,
+                            const std::vector<Partition>& partitions) {
+  constexpr size_t kMaxGroupLevels = 64;
+  if (FindGroupLevels(partition, group) != nullptr) {
+    return true;
+  }
+  if (group_levels_.size() >= kMaxGroupLevels) {
+    return false;
+  }
+  GroupLevels levels(partition, group);
+  for (Slot slot : buckets_[0][0]) {
+    levels.Add(slot, ValueIn(partitions, partition, slot), nodes[slot].GroupCount(group));
+  }
+  group_levels_.push_back(std::move(levels));
+  return true;
 }
 
 void Filter::Reorder(Slot slot, const Node& node, const std::vector<Partition>& partitions,

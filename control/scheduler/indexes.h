@@ -11,6 +11,8 @@
 //    instances only;
 //  - GroupState: tasks of one group per instance and per partition value,
 //    for spread and distinctInstance;
+//  - GroupLevels: a Filter's eligible instances by how many tasks of one
+//    group they run, for spread(instanceId);
 //  - Filter: the static part of a request's filter (ACTIVE, agent
 //    connected, requiresAttributes, memberOf expressions that read no
 //    tasks) evaluated once per instance and kept up to date, with its
@@ -115,6 +117,32 @@ struct GroupState {
   void AddIn(size_t partition, uint32_t value, int32_t delta);
 };
 
+// Eligible nodes by partition value and by how many tasks of one group
+// they run, for spread(instanceId): the fewest-tasks nodes are a bucket.
+class GroupLevels {
+ public:
+  GroupLevels(int partition, uint32_t group) : partition_(partition), group_(group) {}
+
+  int partition() const { return partition_; }  // -1: none (value 0)
+  uint32_t group() const { return group_; }
+  // Nodes with `value` that run `level` tasks of the group.
+  const std::vector<Slot>& At(uint32_t value, int32_t level) const;
+  // Levels with a bucket for `value` (some may be empty).
+  int32_t level_count(uint32_t value) const {
+    return value < buckets_.size() ? static_cast<int32_t>(buckets_[value].size()) : 0;
+  }
+
+  void Add(Slot slot, uint32_t value, int32_t level);
+  void Remove(Slot slot, uint32_t value, int32_t level);
+
+ private:
+  static std::vector<Slot> empty_;
+  int partition_;
+  uint32_t group_;
+  std::vector<std::vector<std::vector<Slot>>> buckets_;  // [value][level]
+  std::vector<uint32_t> position_;                       // slot -> index in its bucket
+};
+
 // The static part of a request's filter, evaluated once per node and kept
 // current, with the eligible nodes bucketed by partition value and ordered
 // by remaining resources: the index search only ever looks at eligible
@@ -134,6 +162,7 @@ class Filter {
   // Eligible nodes with `value` in `partition` (-1: all eligible nodes).
   const std::vector<Slot>& Members(int partition, uint32_t value) const;
   const ResourceOrder* FindOrder(int partition, Dimension dimension) const;
+  const GroupLevels* FindGroupLevels(int partition, uint32_t group) const;
 
   // Adds / removes an eligible node; `partitions` must be attached.
   void Add(Slot slot, const Node& node, const std::vector<Partition>& partitions);
@@ -142,10 +171,16 @@ class Filter {
   // from (old_cpu, old_memory).
   void Reorder(Slot slot, const Node& node, const std::vector<Partition>& partitions,
                int64_t old_cpu_remaining, int64_t old_memory_remaining);
-  // Index structures for a partition / an order created after the filter.
+  // An eligible node's count of tasks of `group` went from `from` to `to`.
+  void Regroup(Slot slot, const std::vector<Partition>& partitions, uint32_t group, int32_t from,
+               int32_t to);
+  // Index structures for a partition / an order / group levels created
+  // after the filter. AddGroupLevels returns false at the limit.
   void AddPartition(int partition, const std::vector<Partition>& partitions);
   void AddOrder(int partition, Dimension dimension, const std::vector<Node>& nodes,
                 const std::vector<Partition>& partitions);
+  bool AddGroupLevels(int partition, uint32_t group, const std::vector<Node>& nodes,
+                      const std::vector<Partition>& partitions);
 
   uint64_t last_used = 0;
 
@@ -160,6 +195,7 @@ class Filter {
   std::vector<std::vector<std::vector<Slot>>> buckets_;
   std::vector<std::vector<uint32_t>> position_;
   std::vector<ResourceOrder> orders_;
+  std::vector<GroupLevels> group_levels_;
 };
 
 }  // namespace berth::scheduler::internal

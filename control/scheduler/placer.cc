@@ -47,6 +47,8 @@ Placer::Placer(const SnapshotState& state, const PlacementRequest& request, io::
       order_ = filter_->FindOrder(
           partition_, kind == Strategy::Kind::kBinpackCpu ? Dimension::kCpu : Dimension::kMemory);
       indexed_ = order_ != nullptr;
+    } else if (kind == Strategy::Kind::kSpreadInstance && group_ != nullptr) {
+      levels_ = filter_->FindGroupLevels(partition_, group_id_);  // optional
     }
   }
 }

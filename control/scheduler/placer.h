@@ -77,6 +77,7 @@ class Placer {
   // Index search helpers (index_search.cc).
   std::optional<Slot> SearchTier(const std::vector<uint32_t>& values, size_t next);
   std::optional<Slot> Probe(const std::vector<uint32_t>& values, bool need_empty_of_group);
+  std::optional<Slot> SpreadByLevels(const std::vector<uint32_t>& values);
   std::optional<Slot> BinpackWalk(const std::vector<uint32_t>& values, Dimension dimension,
                                   size_t next);
   void ForEachMember(const std::vector<uint32_t>& values, SlotVisitor fn) const;
@@ -107,6 +108,7 @@ class Placer {
   int partition_ = -1;              // for a leading spread(attribute:X)
   size_t first_ = 0;                // strategies the tiers have consumed
   const ResourceOrder* order_ = nullptr;
+  const GroupLevels* levels_ = nullptr;  // for a spread(instanceId) after the tiers
 
   mutable int examined_ = 0;
   absl::flat_hash_map<Slot, int32_t> placed_;

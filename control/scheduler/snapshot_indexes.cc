@@ -105,7 +105,9 @@ void ClusterSnapshot::AccountTask(Slot slot, uint32_t group, const TaskNeeds& ne
   if (it == node.groups.end() || it->first != group) {
     it = node.groups.insert(it, {group, 0});
   }
+  int32_t old_count = it->second;
   it->second += sign;
+  int32_t new_count = it->second;
   if (it->second == 0) {
     node.groups.erase(it);
   }
@@ -122,6 +124,7 @@ void ClusterSnapshot::AccountTask(Slot slot, uint32_t group, const TaskNeeds& ne
   for (auto& [key, filter] : state_.filters) {
     if (filter->Ok(slot)) {
       filter->Reorder(slot, node, state_.partitions, old_cpu, old_memory);
+      filter->Regroup(slot, state_.partitions, group, old_count, new_count);
     }
   }
 }
@@ -202,6 +205,9 @@ void ClusterSnapshot::Prepare(const PlacementRequest& request) {
       filter->AddOrder(partition, Dimension::kCpu, state_.nodes, state_.partitions);
     } else if (strategies[next].kind == Strategy::Kind::kBinpackMemory) {
       filter->AddOrder(partition, Dimension::kMemory, state_.nodes, state_.partitions);
+    } else if (strategies[next].kind == Strategy::Kind::kSpreadInstance) {
+      filter->AddGroupLevels(partition, InternGroup(request.group), state_.nodes,
+                             state_.partitions);
     }
   }
 }
