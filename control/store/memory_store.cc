@@ -47,7 +47,15 @@ void MemoryStore::Commit(std::vector<Mutation> batch,
   Post(std::move(q));
 }
 
+Store::Stats MemoryStore::stats() const {
+  Stats s = stats_;
+  s.queued = held_.size();
+  s.pending = held_.size() + posted_;
+  return s;
+}
+
 void MemoryStore::Post(Queued q) {
+  ++posted_;
   loop_.Post([weak = std::weak_ptr<MemoryStore*>(self_), q = std::move(q)]() mutable {
     if (auto self = weak.lock()) {
       (*self)->Complete(std::move(q));
@@ -58,6 +66,7 @@ void MemoryStore::Post(Queued q) {
 }
 
 void MemoryStore::Complete(Queued q) {
+  --posted_;
   absl::Status status = q.injected;
   if (status.ok()) {
     for (const Mutation& m : q.batch) {

@@ -35,7 +35,7 @@ class MemoryStore final : public Store {
                         fn) override;
   void Commit(std::vector<Mutation> batch, absl::AnyInvocable<void(absl::Status)> done) override;
   absl::Status Close() override;
-  Stats stats() const override { return stats_; }
+  Stats stats() const override;
 
   // Test controls.
   // The next `count` commits fail with `status` (nothing of them is applied).
@@ -69,6 +69,7 @@ class MemoryStore final : public Store {
   bool closed_ = false;
   std::deque<Queued> held_;
   Stats stats_;
+  uint64_t posted_ = 0;  // completions posted and not yet run
   // Posted completions hold a weak reference, so a store destroyed before
   // the loop ran them fails them with Aborted instead of touching freed memory.
   std::shared_ptr<MemoryStore*> self_;

@@ -186,6 +186,8 @@ class SqliteStore final : public Store {
   Stats stats() const override {
     std::lock_guard<std::mutex> lock(mu_);
     Stats s = stats_;
+    s.queued = queue_.size();
+    s.pending = queue_.size() + in_writer_;
     s.batch_p50_us = batch_latency_.Percentile(0.50);
     s.batch_p99_us = batch_latency_.Percentile(0.99);
     s.txn_p50_us = txn_latency_.Percentile(0.50);
@@ -232,6 +234,7 @@ class SqliteStore final : public Store {
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
+        in_writer_ = group.size();
       }
       Process(group);
     }
@@ -276,6 +279,7 @@ class SqliteStore final : public Store {
     const Clock::time_point end = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
+      in_writer_ = 0;
       stats_.batches += group.size();
       for (const absl::Status& r : results) {
         stats_.failed_batches += r.ok() ? 0 : 1;
@@ -374,6 +378,7 @@ class SqliteStore final : public Store {
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // guarded by mu_
   bool closing_ = false;       // guarded by mu_
+  size_t in_writer_ = 0;       // guarded by mu_: batches taken, not yet posted
   absl::Status failed_;        // guarded by mu_; sticky after an I/O error
   Stats stats_;                // guarded by mu_
   LatencyWindow batch_latency_;  // guarded by mu_

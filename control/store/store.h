@@ -66,6 +66,8 @@ class Store {
     uint64_t failed_batches = 0;       // completed with an error (in `batches`)
     uint64_t bytes = 0;                // key + value bytes of committed puts
     uint64_t max_batches_per_txn = 0;  // largest group seen
+    uint64_t queued = 0;   // now: batches waiting for the writer to take them
+    uint64_t pending = 0;  // now: batches committed and not yet completed
     // Latency of a batch from Commit() to its completion being posted, and of
     // a transaction from BEGIN to a durable COMMIT, in microseconds, over the
     // most recent transactions (SQLite: the last 1,024).

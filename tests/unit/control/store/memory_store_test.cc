@@ -105,6 +105,8 @@ TEST_F(MemoryStoreTest, HoldKeepsCommitsPendingUntilRelease) {
   loop_.RunUntilIdle();
   EXPECT_EQ(done, 0);
   EXPECT_EQ(store_.held(), 2u);
+  EXPECT_EQ(store_.stats().queued, 2u);
+  EXPECT_EQ(store_.stats().pending, 2u);
   EXPECT_EQ(store_.Size("tasks"), 0u);
   store_.Release();
   loop_.RunUntilIdle();

@@ -39,14 +39,16 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<Store> Open() { return Open(Options()); }
   std::string DbPath() const { return dir_.Sub("data/berth.db"); }
 
-  // Takes SQLite's write lock on another connection, then commits a first
-  // batch and gives the writer time to pick it up alone and wait for the
-  // lock. Batches committed after this return share the next transaction.
+  // Takes SQLite's write lock on another connection (as a backup tool
+  // would), commits a first batch and waits until the writer has taken it:
+  // the writer now waits for the lock, as it would on a slow fsync, and
+  // batches committed after this share the next transaction.
   void BlockWriter(RawDb& other, Store& store) {
     other.Exec("BEGIN IMMEDIATE");
     store.Commit({Mutation::Put("meta", "blocker", "1")},
                  [](absl::Status s) { EXPECT_TRUE(s.ok()) << s; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(PumpUntil(loop_, [&] { return store.stats().queued == 0; }));
+    EXPECT_EQ(store.stats().pending, 1u);
   }
 
   // Closes and runs the completions Close() posted.
@@ -190,9 +192,13 @@ TEST_F(SqliteStoreTest, BatchesQueuedWhileTheWriterIsBusyShareOneTransaction) {
                     failed += s.ok() ? 0 : 1;
                   });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(PumpUntil(loop_, [&] { return store->stats().queued < kBatches; }));
+  // Give a broken store the chance to complete something it could not have
+  // made durable; a correct one cannot while the lock is held.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   loop_.RunUntilIdle();
   EXPECT_EQ(done, 0) << "a batch completed while another connection held the write lock";
+  EXPECT_EQ(store->stats().pending, static_cast<uint64_t>(kBatches));
   other.Exec("COMMIT");
   ASSERT_TRUE(PumpUntil(loop_, [&] { return done == kBatches; }));
   EXPECT_EQ(failed, 0);
@@ -220,7 +226,6 @@ TEST_F(SqliteStoreTest, MaxTxnBytesSplitsABacklogIntoSeveralTransactions) {
                     ++done;
                   });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   other.Exec("COMMIT");
   ASSERT_TRUE(PumpUntil(loop_, [&] { return done == 100; }));
   const Store::Stats stats = store->stats();
