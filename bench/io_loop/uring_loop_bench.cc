@@ -153,19 +153,25 @@ pid_t ForkExitingChild(int* pidfd) {
   return pid;
 }
 
-// fork + pidfd_open + WaitPidfd until the callback has the exit status.
-// `waitid`: IORING_OP_WAITID (kernel 6.7+); else the pidfd-poll fallback.
-void WaitPidfdBench(benchmark::State& state, bool waitid) {
-  auto loop = MakeLoop(state);
-  if (!loop) {
-    return;
-  }
-  if (waitid && !loop->features().waitid) {
+// Whether the loop may use IORING_OP_WAITID; false if the bench is skipped.
+bool ChoosePidfdPath(benchmark::State& state, UringLoop& loop, bool use_waitid) {
+  if (use_waitid && !loop.features().waitid) {
     state.SkipWithError("kernel lacks IORING_OP_WAITID (6.7+)");
-    return;
+    return false;
   }
-  if (!waitid) {
-    loop->DisableFeatureForTest("waitid");
+  if (!use_waitid) {
+    loop.DisableFeatureForTest("waitid");
+  }
+  return true;
+}
+
+// fork + pidfd_open + WaitPidfd until the callback has the exit status: what
+// a task launch-to-exit costs the loop thread, fork included.
+// `use_waitid`: IORING_OP_WAITID (kernel 6.7+); else the pidfd-poll fallback.
+void ForkAndWaitPidfdBench(benchmark::State& state, bool use_waitid) {
+  auto loop = MakeLoop(state);
+  if (!loop || !ChoosePidfdPath(state, *loop, use_waitid)) {
+    return;
   }
   for (auto _ : state) {
     int pidfd = -1;
@@ -181,12 +187,52 @@ void WaitPidfdBench(benchmark::State& state, bool waitid) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-void BM_WaitPidfd_Waitid(benchmark::State& state) { WaitPidfdBench(state, true); }
-void BM_WaitPidfd_PollFallback(benchmark::State& state) { WaitPidfdBench(state, false); }
-BENCHMARK(BM_WaitPidfd_Waitid)->UseRealTime();
-BENCHMARK(BM_WaitPidfd_PollFallback)->UseRealTime();
+void BM_ForkAndWaitPidfd_Waitid(benchmark::State& state) { ForkAndWaitPidfdBench(state, true); }
+void BM_ForkAndWaitPidfd_PollFallback(benchmark::State& state) {
+  ForkAndWaitPidfdBench(state, false);
+}
+BENCHMARK(BM_ForkAndWaitPidfd_Waitid)->UseRealTime();
+BENCHMARK(BM_ForkAndWaitPidfd_PollFallback)->UseRealTime();
 
-// The floor under the two above: fork + blocking waitpid, no loop.
+// The loop's own cost of a pidfd wait: `kBatch` children are forked and have
+// exited (zombies, not reaped) before the timer runs; then WaitPidfd on each
+// and run the loop until all are reaped. Fork and scheduling stay outside.
+void ReapExitedBench(benchmark::State& state, bool use_waitid) {
+  constexpr int kBatch = 16;
+  auto loop = MakeLoop(state);
+  if (!loop || !ChoosePidfdPath(state, *loop, use_waitid)) {
+    return;
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    UniqueFd pidfds[kBatch];
+    for (UniqueFd& owned : pidfds) {
+      int pidfd = -1;
+      pid_t pid = ForkExitingChild(&pidfd);
+      owned.Reset(pidfd);
+      siginfo_t info;
+      // WNOWAIT: wait until it is a zombie, but leave it for the loop to reap.
+      CHECK(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) == 0)
+          << std::strerror(errno);
+    }
+    state.ResumeTiming();
+    int reaped = 0;
+    for (UniqueFd& owned : pidfds) {
+      loop->WaitPidfd(owned.get(), [&](absl::StatusOr<ExitStatus> s) {
+        CHECK_OK(s.status());
+        ++reaped;
+      });
+    }
+    RunUntil(*loop, [&] { return reaped == kBatch; });
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+void BM_ReapExited_Waitid(benchmark::State& state) { ReapExitedBench(state, true); }
+void BM_ReapExited_PollFallback(benchmark::State& state) { ReapExitedBench(state, false); }
+BENCHMARK(BM_ReapExited_Waitid);
+BENCHMARK(BM_ReapExited_PollFallback);
+
+// The floor under BM_ForkAndWaitPidfd_*: fork + blocking waitpid, no loop.
 void BM_ForkWaitpidBaseline(benchmark::State& state) {
   for (auto _ : state) {
     pid_t pid = fork();
