@@ -180,7 +180,7 @@ TEST(StoreCrashTest, KillNineNeverLosesAnAcknowledgedBatch) {
         << "the child did not die of SIGKILL (status " << round.child_status << ")";
     ASSERT_GE(round.reported.size(), static_cast<size_t>(min_acks));
 
-    // Reopen exactly as berth-control would (quick_check included), then load.
+    // Reopen exactly as berth-control would (integrity_check included), then load.
     io::FakeLoop loop;
     auto store = OpenSqliteStore(loop, SqliteStoreOptions{.data_dir = data_dir});
     ASSERT_TRUE(store.ok()) << store.status();

@@ -53,9 +53,12 @@ class SqliteOpenTest : public ::testing::Test {
 
   // Opens, expects `code` with every piece of `words` in the message, and
   // checks berth.db is byte-identical afterwards.
-  void ExpectRefused(absl::StatusCode code, const std::vector<std::string>& words) {
+  void ExpectRefused(absl::StatusCode code, const std::vector<std::string>& words,
+                     SqliteStoreOptions::Check check = SqliteStoreOptions::Check::kFull) {
     const std::string before = ReadFileBytes(DbPath());
-    auto store = OpenSqliteStore(loop_, Options());
+    SqliteStoreOptions options = Options();
+    options.open_check = check;
+    auto store = OpenSqliteStore(loop_, options);
     ASSERT_FALSE(store.ok()) << "opened a store it should have refused";
     EXPECT_EQ(store.status().code(), code) << store.status();
     for (const std::string& w : words) {
@@ -114,6 +117,8 @@ TEST_F(SqliteOpenTest, ADamagedBtreePageIsRefused) {
   }
   WriteFileBytes(DbPath(), bytes);
   ExpectRefused(absl::StatusCode::kDataLoss, {DbPath(), "corrupt", "Restore it from a backup"});
+  ExpectRefused(absl::StatusCode::kDataLoss, {DbPath(), "corrupt"},
+                SqliteStoreOptions::Check::kQuick);
 }
 
 // A row whose key no longer matches its index entry is structurally sound,

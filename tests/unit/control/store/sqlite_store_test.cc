@@ -414,7 +414,7 @@ TEST_F(SqliteStoreTest, Loads100kRecords) {
                   .ok());
   const auto loaded = std::chrono::steady_clock::now();
   EXPECT_EQ(n, kRecords);
-  std::printf("100k records (~230 B): open with quick_check %.1f ms, Load %.1f ms\n",
+  std::printf("100k records (~230 B): open with integrity_check %.1f ms, Load %.1f ms\n",
               std::chrono::duration<double, std::milli>(opened - start).count(),
               std::chrono::duration<double, std::milli>(loaded - opened).count());
 }
