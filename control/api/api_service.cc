@@ -1,0 +1,203 @@
+#include "control/api/api_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "boost/json/serialize.hpp"
+#include "control/api/ecs_error.h"
+#include "control/api/request_decoder.h"
+#include "io/absl_compat.h"
+#include "io/log.h"
+
+namespace berth::control {
+namespace {
+
+constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kUnknownOperation = "unknown";
+// What a client sees for a fault; the real status is logged.
+constexpr std::string_view kInternalErrorMessage =
+    "The server encountered an internal error and could not complete the request.";
+constexpr std::string_view kWritesFailedMessage =
+    "The server could not make a change durable and is restarting from its stored state; "
+    "retry the request.";
+constexpr std::string_view kNotFoundText =
+    "berth-control: the ECS API is POST / with X-Amz-Target: "
+    "AmazonEC2ContainerServiceV20141113.<Operation>; metrics are GET /metrics.\n";
+
+io::HttpResponse JsonResponse(int status, std::string body) {
+  io::HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", kJsonContentType);
+  response.body = std::move(body);
+  return response;
+}
+
+io::HttpResponse EcsErrorResponse(std::string_view type, std::string_view message) {
+  return JsonResponse(HttpStatusForEcsError(type), EcsErrorBody(type, message));
+}
+
+}  // namespace
+
+ApiService::ApiService(io::EventLoop& loop, state::Model& model, Store& store,
+                       const auth::Authenticator& authenticator, const OperationRegistry& ops,
+                       io::Rng& rng)
+    : loop_(loop),
+      model_(model),
+      store_(store),
+      authenticator_(authenticator),
+      ops_(ops),
+      rng_(rng),
+      self_(std::make_shared<ApiService*>(this)) {}
+
+ApiService::~ApiService() = default;
+
+io::HttpServer::Handler ApiService::HttpHandler() {
+  return [this](io::HttpRequest request, io::HttpResponder responder) {
+    Handle(std::move(request), [r = std::move(responder)](io::HttpResponse response) mutable {
+      r.Respond(std::move(response));
+    });
+  };
+}
+
+std::string ApiService::NewRequestId() {
+  uint64_t a = rng_.Next(), b = rng_.Next();
+  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                         0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
+}
+
+void ApiService::Handle(io::HttpRequest request, Reply reply) {
+  absl::Duration started = loop_.time().Monotonic();
+  std::string_view path = request.path();
+  if (path == "/metrics" && (request.method == "GET" || request.method == "HEAD")) {
+    io::HttpResponse response;
+    response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    response.body = metrics_.Render(store_.stats(), waiting_.size(), failed_);
+    reply(std::move(response));
+    return;
+  }
+  if (path != "/" || request.method != "POST") {
+    reply(io::HttpResponse::Text(404, std::string(kNotFoundText)));
+    return;
+  }
+  HandleApi(request, std::move(reply), started);
+}
+
+void ApiService::Send(std::string_view operation, std::string_view error_type,
+                      io::HttpResponse response, Reply& reply, absl::Duration started) {
+  metrics_.RecordRequest(operation, error_type, loop_.time().Monotonic() - started);
+  reply(std::move(response));
+}
+
+io::HttpResponse ApiService::ErrorResponse(const absl::Status& status, std::string* error_type,
+                                           std::string_view operation) {
+  *error_type = EcsErrorType(status);
+  if (error_type->empty()) {
+    LOG(ERROR) << operation << " failed with an internal error: " << status;
+    *error_type = std::string(ecs_errors::kServer);
+    return EcsErrorResponse(ecs_errors::kServer, kInternalErrorMessage);
+  }
+  return EcsErrorResponse(*error_type, Std(status.message()));
+}
+
+std::string_view ApiService::OperationLabel(std::string_view target) const {
+  size_t dot = target.rfind('.');
+  if (dot == std::string_view::npos || target.substr(0, dot) != kTargetPrefix) {
+    return kUnknownOperation;
+  }
+  std::string_view name = ops_.CanonicalName(target.substr(dot + 1));
+  return name.empty() ? kUnknownOperation : name;
+}
+
+void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration started) {
+  std::string request_id = NewRequestId();
+  auto with_id = [&](io::HttpResponse response) {
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    return response;
+  };
+  std::string error_type;
+  absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request);
+  if (!caller.ok()) {
+    io::HttpResponse response = ErrorResponse(caller.status(), &error_type, kUnknownOperation);
+    Send(kUnknownOperation, error_type, with_id(std::move(response)), reply, started);
+    return;
+  }
+  absl::StatusOr<DecodedRequest> decoded = DecodeRequest(
+      request.Header("X-Amz-Target"), request.Header("Content-Type"), request.body, ops_);
+  if (!decoded.ok()) {
+    io::HttpResponse response = ErrorResponse(decoded.status(), &error_type, kUnknownOperation);
+    Send(OperationLabel(request.Header("X-Amz-Target")), error_type,
+         with_id(std::move(response)), reply, started);
+    return;
+  }
+  if (failed_) {
+    Send(decoded->operation, ecs_errors::kServer,
+         with_id(EcsErrorResponse(ecs_errors::kServer, kWritesFailedMessage)), reply, started);
+    return;
+  }
+
+  state::ChangeSet changes;
+  OpContext ctx{model_, changes, rng_, loop_.time().Now(), model_.root_principal_arn()};
+  absl::StatusOr<boost::json::object> output = decoded->fn(ctx, Args(decoded->body));
+  io::HttpResponse response;
+  if (output.ok()) {
+    response = JsonResponse(200, boost::json::serialize(*output));
+  } else {
+    response = ErrorResponse(output.status(), &error_type, decoded->operation);
+  }
+  if (!changes.empty()) {
+    uint64_t seq = ++queued_;
+    size_t count = changes.size();
+    absl::Duration submitted = loop_.time().Monotonic();
+    std::weak_ptr<ApiService*> weak = self_;
+    store_.Commit(changes.Take(), [weak, seq, count, submitted](absl::Status status) {
+      if (std::shared_ptr<ApiService*> self = weak.lock()) {
+        (*self)->OnCommitted(seq, count, submitted, status);
+      }
+    });
+  }
+  response = with_id(std::move(response));
+  if (queued_ <= durable_) {
+    Send(decoded->operation, error_type, std::move(response), reply, started);
+    return;
+  }
+  waiting_.push_back(Waiting{queued_, decoded->operation, std::move(error_type),
+                             std::move(response), std::move(reply), started});
+}
+
+void ApiService::OnCommitted(uint64_t seq, size_t mutations, absl::Duration submitted,
+                             const absl::Status& status) {
+  metrics_.RecordCommit(mutations, loop_.time().Monotonic() - submitted, status.ok());
+  if (status.ok()) {
+    if (seq > durable_) {
+      durable_ = seq;
+    }
+    while (!waiting_.empty() && waiting_.front().seq <= durable_) {
+      Waiting w = std::move(waiting_.front());
+      waiting_.pop_front();
+      Send(w.operation, w.error_type, std::move(w.response), w.reply, w.started);
+    }
+    return;
+  }
+  LOG(ERROR) << "STORE COMMIT " << seq << " FAILED: " << status
+             << " — the in-memory model now holds changes the store does not; refusing every "
+                "request and restarting from the stored state";
+  bool first = !failed_;
+  failed_ = true;
+  while (!waiting_.empty()) {
+    Waiting w = std::move(waiting_.front());
+    waiting_.pop_front();
+    io::HttpResponse response = EcsErrorResponse(ecs_errors::kServer, kWritesFailedMessage);
+    for (auto& header : w.response.headers) {
+      if (header.first == "x-amzn-RequestId") {
+        response.headers.push_back(header);
+      }
+    }
+    Send(w.operation, ecs_errors::kServer, std::move(response), w.reply, w.started);
+  }
+  if (first && on_fatal_) {
+    on_fatal_(status);
+  }
+}
+
+}  // namespace berth::control

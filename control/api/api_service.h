@@ -1,0 +1,109 @@
+#ifndef BERTH_CONTROL_API_API_SERVICE_H_
+#define BERTH_CONTROL_API_API_SERVICE_H_
+
+// The ECS API on an HTTP listener (docs/control.md, "The request path"):
+//
+//   POST /  ── authenticate (SigV4) ── decode (X-Amz-Target, JSON body)
+//           ── run the operation on the model ── commit its changes
+//           ── answer once every commit queued up to then is durable
+//   GET /metrics ── Prometheus text
+//   anything else ── 404
+//
+// Durability contract: a response — success or error, read or write — is
+// released only when every commit queued before it was answered is durable,
+// so no client ever sees a change the store could still lose. Commits are
+// numbered; a response waits for the number current when its operation ran.
+//
+// A failed commit means memory now holds changes the store does not: every
+// response still waiting gets ServerException, every later request gets
+// ServerException, and the fatal handler runs once (berth-control then shuts
+// down and exits non-zero, so systemd restarts it from what is durable).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "control/api/metrics.h"
+#include "control/api/operation.h"
+#include "control/auth/authenticator.h"
+#include "control/state/model.h"
+#include "control/store/store.h"
+#include "io/event_loop.h"
+#include "io/http_server.h"
+#include "io/http_types.h"
+#include "io/rng.h"
+
+namespace berth::control {
+
+class ApiService {
+ public:
+  using Reply = absl::AnyInvocable<void(io::HttpResponse)>;
+
+  // Everything must outlive the service; loop thread only.
+  ApiService(io::EventLoop& loop, state::Model& model, Store& store,
+             const auth::Authenticator& authenticator, const OperationRegistry& ops,
+             io::Rng& rng);
+  ~ApiService();
+  ApiService(const ApiService&) = delete;
+  ApiService& operator=(const ApiService&) = delete;
+
+  // Handles one request; `reply` runs exactly once, now or after a commit.
+  void Handle(io::HttpRequest request, Reply reply);
+  // Handle() as an io::HttpServer handler.
+  io::HttpServer::Handler HttpHandler();
+
+  // Runs once, after the responses a failed commit affected were answered.
+  void OnFatal(absl::AnyInvocable<void(const absl::Status&)> fn) { on_fatal_ = std::move(fn); }
+
+  bool writes_failed() const { return failed_; }
+  size_t responses_waiting() const { return waiting_.size(); }
+  uint64_t commits_queued() const { return queued_; }
+  uint64_t commits_durable() const { return durable_; }
+  const ApiMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Waiting {
+    uint64_t seq;
+    std::string_view operation;
+    std::string error_type;
+    io::HttpResponse response;
+    Reply reply;
+    absl::Duration started;
+  };
+
+  void HandleApi(io::HttpRequest& request, Reply reply, absl::Duration started);
+  // Answers at once (errors that depend on no state) and records metrics.
+  void Send(std::string_view operation, std::string_view error_type, io::HttpResponse response,
+            Reply& reply, absl::Duration started);
+  void OnCommitted(uint64_t seq, size_t mutations, absl::Duration submitted,
+                   const absl::Status& status);
+  io::HttpResponse ErrorResponse(const absl::Status& status, std::string* error_type,
+                                 std::string_view operation);
+  std::string NewRequestId();
+  // The registered operation an X-Amz-Target names, or "unknown" (metrics).
+  std::string_view OperationLabel(std::string_view target) const;
+
+  io::EventLoop& loop_;
+  state::Model& model_;
+  Store& store_;
+  const auth::Authenticator& authenticator_;
+  const OperationRegistry& ops_;
+  io::Rng& rng_;
+  ApiMetrics metrics_;
+
+  std::deque<Waiting> waiting_;  // in arrival order; seq never decreases
+  uint64_t queued_ = 0;          // number of the last commit handed to the store
+  uint64_t durable_ = 0;         // number of the last commit known durable
+  bool failed_ = false;
+  absl::AnyInvocable<void(const absl::Status&)> on_fatal_;
+  // Commit callbacks hold a weak reference, so one arriving after the
+  // service is gone does nothing.
+  std::shared_ptr<ApiService*> self_;
+};
+
+}  // namespace berth::control
+
+#endif  // BERTH_CONTROL_API_API_SERVICE_H_

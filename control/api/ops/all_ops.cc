@@ -1,0 +1,11 @@
+#include "control/api/ops/ops.h"
+
+namespace berth::control::ops {
+
+void RegisterAllOperations(OperationRegistry& registry) {
+  RegisterClusterOperations(registry);
+  RegisterTagOperations(registry);
+  RegisterAccountSettingOperations(registry);
+}
+
+}  // namespace berth::control::ops

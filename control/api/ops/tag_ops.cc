@@ -1,0 +1,128 @@
+// TagResource, UntagResource, ListTagsForResource.
+//
+// The resource is found by its ARN's kind; FindTagTarget() is the one place
+// that knows which kinds exist. Clusters are taggable today; each new
+// taggable kind (task definitions, tasks, services, container instances) adds
+// a case there.
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/str_cat.h"
+#include "boost/json/array.hpp"
+#include "control/api/ecs_error.h"
+#include "control/api/ops/cluster_common.h"
+#include "control/api/ops/ops.h"
+#include "control/api/ops/validate.h"
+#include "control/api/request_decoder.h"
+#include "ecs/arn.h"
+#include "io/status.h"
+
+namespace berth::control::ops {
+namespace {
+
+// A taggable resource: its tags, and how to store new ones.
+struct TagTarget {
+  std::vector<ecs::Tag> tags;
+  absl::AnyInvocable<void(std::vector<ecs::Tag>, state::ChangeSet&)> save;
+};
+
+absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resource_arn,
+                                        bool for_write) {
+  absl::StatusOr<ecs::Arn> arn = ecs::ParseArn(resource_arn);
+  if (!arn.ok() || arn->service != "ecs") {
+    return InvalidParameter(
+        absl::StrCat("'", Excerpt(resource_arn, 128), "' is not a valid ECS resource ARN."));
+  }
+  if (arn->kind == ecs::kArnKindCluster) {
+    absl::StatusOr<std::string> name = ClusterNameOf(ctx.model, resource_arn);
+    if (!name.ok()) {
+      return name.status();
+    }
+    const ecs::Cluster* cluster = ctx.model.clusters().Find(*name);
+    if (cluster == nullptr) {
+      return ClusterNotFound();
+    }
+    if (for_write && !cluster->active()) {
+      return InvalidParameter(
+          "The specified cluster is inactive. Specify an active cluster and try again.");
+    }
+    TagTarget target;
+    target.tags = cluster->tags;
+    target.save = [&ctx, name = *name](std::vector<ecs::Tag> tags, state::ChangeSet& changes) {
+      ecs::Cluster updated = *ctx.model.clusters().Find(name);
+      updated.tags = std::move(tags);
+      ctx.model.clusters().Put(std::move(updated), changes);
+    };
+    return target;
+  }
+  return EcsError(ecs_errors::kResourceNotFound,
+                  absl::StrCat("The specified resource could not be found: berth cannot tag "
+                               "resources of type '",
+                               Excerpt(arn->kind), "' yet."));
+}
+
+boost::json::array TagsJson(const std::vector<ecs::Tag>& tags) {
+  boost::json::array out;
+  for (const ecs::Tag& tag : tags) {
+    out.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+  }
+  return out;
+}
+
+absl::StatusOr<boost::json::object> TagResource(OpContext& ctx, const Args& args) {
+  std::string resource_arn;
+  std::optional<std::vector<ecs::Tag>> tags;
+  RETURN_IF_ERROR(args.Require("resourceArn", &resource_arn));
+  RETURN_IF_ERROR(ReadTags(args, "tags", &tags));
+  if (!tags.has_value()) {
+    return MissingParameter("tags");
+  }
+  RETURN_IF_ERROR(ValidateTags(*tags));
+  ASSIGN_OR_RETURN(TagTarget target, FindTagTarget(ctx, resource_arn, /*for_write=*/true));
+  ASSIGN_OR_RETURN(std::vector<ecs::Tag> merged, MergeTags(target.tags, *tags));
+  if (merged != target.tags) {
+    target.save(std::move(merged), ctx.changes);
+  }
+  return boost::json::object{};
+}
+
+absl::StatusOr<boost::json::object> UntagResource(OpContext& ctx, const Args& args) {
+  std::string resource_arn;
+  std::vector<std::string> keys;
+  RETURN_IF_ERROR(args.Require("resourceArn", &resource_arn));
+  RETURN_IF_ERROR(args.Require("tagKeys", &keys));
+  RETURN_IF_ERROR(ValidateTagKeys(keys));
+  ASSIGN_OR_RETURN(TagTarget target, FindTagTarget(ctx, resource_arn, /*for_write=*/true));
+  std::vector<ecs::Tag> kept;
+  for (const ecs::Tag& tag : target.tags) {
+    if (std::find(keys.begin(), keys.end(), tag.key) == keys.end()) {
+      kept.push_back(tag);
+    }
+  }
+  if (kept.size() != target.tags.size()) {
+    target.save(std::move(kept), ctx.changes);
+  }
+  return boost::json::object{};
+}
+
+absl::StatusOr<boost::json::object> ListTagsForResource(OpContext& ctx, const Args& args) {
+  std::string resource_arn;
+  RETURN_IF_ERROR(args.Require("resourceArn", &resource_arn));
+  ASSIGN_OR_RETURN(TagTarget target, FindTagTarget(ctx, resource_arn, /*for_write=*/false));
+  return boost::json::object{{"tags", TagsJson(target.tags)}};
+}
+
+}  // namespace
+
+void RegisterTagOperations(OperationRegistry& registry) {
+  registry.Add("TagResource", &TagResource);
+  registry.Add("UntagResource", &UntagResource);
+  registry.Add("ListTagsForResource", &ListTagsForResource);
+}
+
+}  // namespace berth::control::ops

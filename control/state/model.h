@@ -1,0 +1,64 @@
+#ifndef BERTH_CONTROL_STATE_MODEL_H_
+#define BERTH_CONTROL_STATE_MODEL_H_
+
+// berth-control's whole model, in memory: one table per resource kind, each
+// with the indexes its operations need. Operations read it directly and
+// change it through the tables' mutators, which record every write in the
+// request's ChangeSet; the API framework commits that to the Store before it
+// answers (docs/control.md, "Durability"). At start-up Load() rebuilds it
+// from the Store.
+//
+// Adding a resource kind: a table class with Find/Put/Load (cluster_table.h
+// is the pattern), its record codec in records.h, a member here, its name in
+// Tables() and a branch in Load(). Tables whose resources DescribeClusters
+// counts update clusters().MutableCounts(cluster) as their records change.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "control/state/account_setting.h"
+#include "control/state/cluster_table.h"
+#include "control/store/store.h"
+#include "ecs/arn.h"
+
+namespace berth::control::state {
+
+class Model {
+ public:
+  explicit Model(ecs::ArnScope scope);
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // The tables the Store must be opened with.
+  static std::vector<std::string> Tables();
+
+  // Rebuilds the model from every stored record. A record that does not
+  // decode fails with DataLoss naming the table and key; the model must then
+  // not be used.
+  absl::Status Load(Store& store);
+
+  const ecs::ArnScope& scope() const { return scope_; }
+  // "arn:aws:iam::<account>:root": the principal berth acts for (it has no
+  // IAM), and whose account settings are the account defaults.
+  const std::string& root_principal_arn() const { return account_settings_.root_principal_arn(); }
+
+  ClusterTable& clusters() { return clusters_; }
+  const ClusterTable& clusters() const { return clusters_; }
+  AccountSettingTable& account_settings() { return account_settings_; }
+  const AccountSettingTable& account_settings() const { return account_settings_; }
+
+  std::string ClusterArn(std::string_view name) const { return ecs::ClusterArn(scope_, name); }
+
+ private:
+  absl::Status LoadRecord(std::string_view table, std::string_view key, std::string_view value);
+
+  ecs::ArnScope scope_;
+  ClusterTable clusters_;
+  AccountSettingTable account_settings_;
+};
+
+}  // namespace berth::control::state
+
+#endif  // BERTH_CONTROL_STATE_MODEL_H_

@@ -1,0 +1,161 @@
+#include "control/state/records.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "boost/json/array.hpp"
+#include "boost/json/object.hpp"
+#include "boost/json/serialize.hpp"
+#include "ecs/json_text.h"
+#include "io/absl_compat.h"
+
+namespace berth::control::state {
+namespace {
+
+absl::Status Corrupt(std::string_view what) {
+  return absl::DataLossError(absl::StrCat("invalid record: ", Absl(what)));
+}
+
+// A string member; `required` members must be present.
+absl::Status GetString(const boost::json::object& o, std::string_view key, bool required,
+                       std::string* out) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    return required ? Corrupt(absl::StrCat("'", Absl(key), "' is missing")) : absl::OkStatus();
+  }
+  const boost::json::string* s = v->if_string();
+  if (s == nullptr) {
+    return Corrupt(absl::StrCat("'", Absl(key), "' is not a string"));
+  }
+  *out = std::string(s->data(), s->size());
+  return absl::OkStatus();
+}
+
+// A list of {<a>: string, <b>: string} objects.
+absl::Status GetPairs(const boost::json::object& o, std::string_view key, std::string_view a,
+                      std::string_view b, std::vector<std::pair<std::string, std::string>>* out) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    return absl::OkStatus();
+  }
+  const boost::json::array* list = v->if_array();
+  if (list == nullptr) {
+    return Corrupt(absl::StrCat("'", Absl(key), "' is not a list"));
+  }
+  for (const boost::json::value& item : *list) {
+    const boost::json::object* obj = item.if_object();
+    if (obj == nullptr) {
+      return Corrupt(absl::StrCat("an element of '", Absl(key), "' is not an object"));
+    }
+    std::pair<std::string, std::string> pair;
+    if (absl::Status s = GetString(*obj, a, true, &pair.first); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = GetString(*obj, b, false, &pair.second); !s.ok()) {
+      return s;
+    }
+    out->push_back(std::move(pair));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<boost::json::object> ParseObject(std::string_view json) {
+  absl::StatusOr<boost::json::value> value = ecs::ParseJson(json);
+  if (!value.ok()) {
+    return Corrupt(Std(value.status().message()));
+  }
+  if (!value->is_object()) {
+    return Corrupt("not a JSON object");
+  }
+  return std::move(value->get_object());
+}
+
+}  // namespace
+
+std::string EncodeCluster(const ecs::Cluster& cluster) {
+  boost::json::object o;
+  o["clusterName"] = cluster.name;
+  o["status"] = cluster.status;
+  if (!cluster.tags.empty()) {
+    boost::json::array tags;
+    for (const ecs::Tag& tag : cluster.tags) {
+      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+    }
+    o["tags"] = std::move(tags);
+  }
+  if (!cluster.settings.empty()) {
+    boost::json::array settings;
+    for (const ecs::ClusterSetting& s : cluster.settings) {
+      settings.push_back(boost::json::object{{"name", s.name}, {"value", s.value}});
+    }
+    o["settings"] = std::move(settings);
+  }
+  if (cluster.configuration.has_value()) {
+    o["configuration"] = *cluster.configuration;
+  }
+  return boost::json::serialize(o);
+}
+
+absl::StatusOr<ecs::Cluster> DecodeCluster(std::string_view json) {
+  absl::StatusOr<boost::json::object> o = ParseObject(json);
+  if (!o.ok()) {
+    return o.status();
+  }
+  ecs::Cluster cluster;
+  if (absl::Status s = GetString(*o, "clusterName", true, &cluster.name); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = GetString(*o, "status", true, &cluster.status); !s.ok()) {
+    return s;
+  }
+  if (cluster.status != ecs::kClusterStatusActive &&
+      cluster.status != ecs::kClusterStatusInactive) {
+    return Corrupt(absl::StrCat("unknown status '", cluster.status, "'"));
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+    return s;
+  }
+  for (auto& [k, v] : pairs) {
+    cluster.tags.push_back({std::move(k), std::move(v)});
+  }
+  pairs.clear();
+  if (absl::Status s = GetPairs(*o, "settings", "name", "value", &pairs); !s.ok()) {
+    return s;
+  }
+  for (auto& [k, v] : pairs) {
+    cluster.settings.push_back({std::move(k), std::move(v)});
+  }
+  if (const boost::json::value* c = o->if_contains("configuration")) {
+    if (!c->is_object()) {
+      return Corrupt("'configuration' is not an object");
+    }
+    cluster.configuration = c->get_object();
+  }
+  return cluster;
+}
+
+std::string EncodeAccountSetting(const AccountSetting& setting) {
+  boost::json::object o;
+  o["name"] = setting.name;
+  o["value"] = setting.value;
+  o["principalArn"] = setting.principal_arn;
+  return boost::json::serialize(o);
+}
+
+absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json) {
+  absl::StatusOr<boost::json::object> o = ParseObject(json);
+  if (!o.ok()) {
+    return o.status();
+  }
+  AccountSetting setting;
+  for (auto [key, out] : {std::pair{"name", &setting.name}, std::pair{"value", &setting.value},
+                          std::pair{"principalArn", &setting.principal_arn}}) {
+    if (absl::Status s = GetString(*o, key, true, out); !s.ok()) {
+      return s;
+    }
+  }
+  return setting;
+}
+
+}  // namespace berth::control::state

@@ -1,0 +1,28 @@
+#ifndef BERTH_CONTROL_STATE_RECORDS_H_
+#define BERTH_CONTROL_STATE_RECORDS_H_
+
+// The stored form of each record: compact JSON in the ECS model's member
+// names, one record per key. Decoders check what they read, so a damaged
+// store fails start-up with the table, key and field instead of loading a
+// half-read model.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "control/state/account_setting.h"
+#include "ecs/cluster.h"
+
+namespace berth::control::state {
+
+// Table "clusters", key = cluster name.
+std::string EncodeCluster(const ecs::Cluster& cluster);
+absl::StatusOr<ecs::Cluster> DecodeCluster(std::string_view json);
+
+// Table "account_settings", key = AccountSettingKey(principal, name).
+std::string EncodeAccountSetting(const AccountSetting& setting);
+absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json);
+
+}  // namespace berth::control::state
+
+#endif  // BERTH_CONTROL_STATE_RECORDS_H_
