@@ -186,7 +186,11 @@ int Main(int argc, char** argv) {
   OperationRegistry ops;
   ops::RegisterAllOperations(ops);
   ApiService api(**loop, model, **store, authenticator, ops, rng);
-  io::HttpServer server(**loop, io::HttpServer::Options{}, api.HttpHandler());
+  io::HttpServer::Options server_options;
+  // Above the API's own 1 MiB limit, so an oversized request is read whole
+  // and answered with RequestEntityTooLargeException (api_service.h).
+  server_options.limits.max_body_bytes = 8 << 20;
+  io::HttpServer server(**loop, server_options, api.HttpHandler());
   if (absl::Status listening = server.Listen(*address); !listening.ok()) {
     LOG(ERROR) << "refusing to start: failed to listen on " << flags.listen << ": "
                << listening.message();

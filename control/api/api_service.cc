@@ -41,13 +41,14 @@ io::HttpResponse EcsErrorResponse(std::string_view type, std::string_view messag
 
 ApiService::ApiService(io::EventLoop& loop, state::Model& model, Store& store,
                        const auth::Authenticator& authenticator, const OperationRegistry& ops,
-                       io::Rng& rng)
+                       io::Rng& rng, Options options)
     : loop_(loop),
       model_(model),
       store_(store),
       authenticator_(authenticator),
       ops_(ops),
       rng_(rng),
+      options_(options),
       self_(std::make_shared<ApiService*>(this)) {}
 
 ApiService::~ApiService() = default;
@@ -116,6 +117,16 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
     return response;
   };
   std::string error_type;
+  if (request.body.size() > options_.max_request_bytes) {
+    Send(OperationLabel(request.Header("X-Amz-Target")), ecs_errors::kRequestEntityTooLarge,
+         with_id(EcsErrorResponse(
+             ecs_errors::kRequestEntityTooLarge,
+             absl::StrCat("The request body of ", request.body.size(),
+                          " bytes is larger than the ", options_.max_request_bytes,
+                          "-byte limit."))),
+         reply, started);
+    return;
+  }
   absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request);
   if (!caller.ok()) {
     io::HttpResponse response = ErrorResponse(caller.status(), &error_type, kUnknownOperation);

@@ -38,14 +38,24 @@
 
 namespace berth::control {
 
+struct ApiServiceOptions {
+  // Larger bodies get 413 RequestEntityTooLargeException. Keep the HTTP
+  // server's own limit above this, so the server reads the whole body and
+  // the client gets this JSON answer rather than a transport-level 413 and
+  // a connection closed halfway through its upload.
+  size_t max_request_bytes = 1 << 20;
+};
+
 class ApiService {
  public:
   using Reply = absl::AnyInvocable<void(io::HttpResponse)>;
 
+  using Options = ApiServiceOptions;
+
   // Everything must outlive the service; loop thread only.
   ApiService(io::EventLoop& loop, state::Model& model, Store& store,
              const auth::Authenticator& authenticator, const OperationRegistry& ops,
-             io::Rng& rng);
+             io::Rng& rng, Options options = {});
   ~ApiService();
   ApiService(const ApiService&) = delete;
   ApiService& operator=(const ApiService&) = delete;
@@ -92,6 +102,7 @@ class ApiService {
   const auth::Authenticator& authenticator_;
   const OperationRegistry& ops_;
   io::Rng& rng_;
+  Options options_;
   ApiMetrics metrics_;
 
   std::deque<Waiting> waiting_;  // in arrival order; seq never decreases

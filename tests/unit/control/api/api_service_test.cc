@@ -111,6 +111,15 @@ TEST_F(ApiServiceTest, ErrorsUseTheAwsJsonShape) {
             R"({"__type":"ClusterNotFoundException","message":"Cluster not found."})");
 }
 
+TEST_F(ApiServiceTest, OversizedBodiesGetAnEcsShaped413) {
+  size_t slot = Call("CreateCluster", "{\"clusterName\":\"" + std::string(1 << 20, 'a') + "\"}");
+  EXPECT_EQ(Response(slot).status, 413);
+  EXPECT_EQ(ErrorType(slot), "RequestEntityTooLargeException");
+  EXPECT_THAT(Response(slot).body, HasSubstr("1048576-byte limit"));
+  EXPECT_EQ(store_.pending(), 0u);
+  EXPECT_TRUE(model_.clusters().entries().empty());
+}
+
 TEST_F(ApiServiceTest, FaultsBecomeServerExceptionWithoutInternals) {
   size_t slot = Call("Broken");
   EXPECT_FALSE(Answered(slot));  // its changes are committed all the same
