@@ -326,12 +326,23 @@ absl::Status ClusterSnapshot::Commit(const Plan& plan, const PlacementRequest& r
                                                    " placements but ", task_arns.size(),
                                                    " task ARNs"));
   }
+  // All or nothing: check before changing anything.
+  for (size_t i = 0; i < task_arns.size(); ++i) {
+    if (!HasInstance(plan.placements[i].container_instance_arn)) {
+      return absl::NotFoundError(absl::StrCat("container instance ",
+                                              plan.placements[i].container_instance_arn,
+                                              " is not in the snapshot"));
+    }
+    if (state_.tasks.contains(task_arns[i]) ||
+        std::find(task_arns.begin(), task_arns.begin() + i, task_arns[i]) !=
+            task_arns.begin() + i) {
+      return absl::AlreadyExistsError(absl::StrCat("task ", task_arns[i], " already added"));
+    }
+  }
   for (size_t i = 0; i < task_arns.size(); ++i) {
     TaskRecord record{task_arns[i], plan.placements[i].container_instance_arn, request.group,
                       request.needs, false};
-    if (absl::Status s = AddTask(record); !s.ok()) {
-      return s;
-    }
+    CHECK_OK(AddTask(record));
   }
   return absl::OkStatus();
 }

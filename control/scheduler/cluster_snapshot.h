@@ -98,7 +98,9 @@ class ClusterSnapshot {
   absl::Status SetTaskRunning(std::string_view task_arn, bool running);
   absl::Status RemoveTask(std::string_view task_arn);
   // Adds the plan's placements as PENDING tasks named `task_arns` (one per
-  // placement, in order). InvalidArgument when the counts differ.
+  // placement, in order), all or none: InvalidArgument when the counts
+  // differ, NotFound for a vanished instance, AlreadyExists for a known or
+  // repeated task ARN.
   absl::Status Commit(const Plan& plan, const PlacementRequest& request,
                       absl::Span<const std::string> task_arns);
 

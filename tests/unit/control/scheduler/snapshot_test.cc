@@ -113,6 +113,29 @@ TEST(SchedulerSnapshotTest, UpdateInstanceKeepsTasks) {
   EXPECT_EQ(s.UpdateInstance(MakeInstance({.id = "z"})).code(), absl::StatusCode::kNotFound);
 }
 
+TEST(SchedulerSnapshotTest, CommitIsAllOrNothing) {
+  ClusterSnapshot s;
+  ASSERT_TRUE(s.AddInstance(MakeInstance({.id = "a"})).ok());
+  ASSERT_TRUE(s.AddInstance(MakeInstance({.id = "b"})).ok());
+  ASSERT_TRUE(s.AddTask({"t0", "a", "g", Needs(1, 1), false}).ok());
+  PlacementRequest request;
+  request.group = "g";
+  request.needs = Needs(10, 10);
+  Plan plan;
+  plan.placements = {{0, InstanceArn("a"), SearchPath::kIndex, 1},
+                     {1, InstanceArn("b"), SearchPath::kIndex, 1}};
+  EXPECT_EQ(s.Commit(plan, request, {"t1"}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.Commit(plan, request, {"t1", "t0"}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.Commit(plan, request, {"t1", "t1"}).code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(s.RemoveInstance(InstanceArn("b")).ok());
+  EXPECT_EQ(s.Commit(plan, request, {"t1", "t2"}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.task_count(), 1u);
+  plan.placements.pop_back();
+  ASSERT_TRUE(s.Commit(plan, request, {"t1"}).ok());
+  EXPECT_EQ(s.task_count(), 2u);
+  EXPECT_EQ(s.state().nodes[0].pending, 2);
+}
+
 // The indexes must agree with the nodes after any sequence of updates.
 TEST(SchedulerSnapshotTest, IndexesFollowUpdates) {
   ClusterSnapshot s;
