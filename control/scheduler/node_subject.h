@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "control/scheduler/indexes.h"
+#include "control/scheduler/group_state.h"
 #include "control/scheduler/node.h"
 #include "control/scheduler/query/query.h"
 #include "ecs/attribute.h"

@@ -1,4 +1,5 @@
-// ClusterSnapshot: keeping the indexes (indexes.h) current.
+// ClusterSnapshot: keeping the indexes (filter.h, partition.h, group_state.h)
+// current.
 
 #include <algorithm>
 
