@@ -74,6 +74,17 @@ TEST_P(SchedulerPlaceTest, OnlyActiveConnectedInstancesAreCandidates) {
   }
 }
 
+TEST_P(SchedulerPlaceTest, EmptyClusterLeavesEveryTaskUnplaced) {
+  Plan plan = Place(Req({}, 3));
+  EXPECT_TRUE(plan.placements.empty());
+  EXPECT_TRUE(plan.failures.empty());
+  ASSERT_EQ(plan.unplaced.size(), 3u);
+  EXPECT_EQ(plan.unplaced[2].task_index, 2);
+  EXPECT_EQ(plan.unplaced[0].explanation.instances, 0);
+  EXPECT_EQ(plan.unplaced[0].explanation.Summary(),
+            "0 of 0 instances fit (0 ACTIVE with a connected agent).");
+}
+
 TEST_P(SchedulerPlaceTest, AgentAndInactiveReasons) {
   Add({.id = "draining", .status = ecs::ContainerInstanceStatus::kDraining});
   Add({.id = "gone", .connected = false});
