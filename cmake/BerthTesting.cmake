@@ -13,7 +13,7 @@ function(berth_gtest)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${T_NAME}
-    TEST_PREFIX "${T_TIER}."
+    TEST_PREFIX "${T_TIER}.${T_NAME}."
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS ${T_TIER}
                TIMEOUT ${T_TIMEOUT}
