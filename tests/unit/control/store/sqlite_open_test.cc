@@ -56,6 +56,7 @@ class SqliteOpenTest : public ::testing::Test {
   void ExpectRefused(absl::StatusCode code, const std::vector<std::string>& words,
                      SqliteStoreOptions::Check check = SqliteStoreOptions::Check::kFull) {
     const std::string before = ReadFileBytes(DbPath());
+    const std::string wal_before = ReadFileBytes(DbPath() + "-wal");  // "" when missing
     SqliteStoreOptions options = Options();
     options.open_check = check;
     auto store = OpenSqliteStore(loop_, options);
@@ -67,6 +68,8 @@ class SqliteOpenTest : public ::testing::Test {
     }
     EXPECT_TRUE(ReadFileBytes(DbPath()) == before) << "the refused file was modified";
     EXPECT_TRUE(FileExists(DbPath()));
+    // The check's read-only connection may create an empty WAL, never write one.
+    EXPECT_TRUE(ReadFileBytes(DbPath() + "-wal") == wal_before) << "the WAL was modified";
   }
 
   TempDir dir_;
