@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "control/store/sqlite_store.h"
 #include "control/store/store.h"
 #include "io/event_loop.h"
 

@@ -439,11 +439,6 @@ absl::StatusOr<sqlite::DbPtr> OpenWritable(const std::string& path,
 
 }  // namespace
 
-std::vector<std::string> DefaultStoreTables() {
-  return {"clusters", "task_definitions", "container_instances", "tasks", "services",
-          "attributes", "account_settings", "tags", "meta"};
-}
-
 int SqliteStoreSchemaVersion() { return schema::kVersion; }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(io::EventLoop& loop,

@@ -25,10 +25,6 @@
 
 namespace berth::control {
 
-// The tables berth-control's model uses. Load() walks them in this order, so
-// parents (clusters, task definitions) come before what refers to them.
-std::vector<std::string> DefaultStoreTables();
-
 struct SqliteStoreOptions {
   // Created (mode 0700, parents too) if missing. Holds berth.db, its -wal and
   // -shm files, and berth.lock (an flock that keeps a second berth-control

@@ -35,6 +35,10 @@ struct Mutation {
   }
 };
 
+// The record kinds berth-control's model stores, in the order Load() walks
+// them (parents before what refers to them). Every backend's default.
+std::vector<std::string> DefaultStoreTables();
+
 class Store {
  public:
   virtual ~Store() = default;
