@@ -28,13 +28,62 @@ bool AcceptedContentType(std::string_view content_type) {
          absl::EqualsIgnoreCase(media, "application/json");
 }
 
+// The length of the well-formed UTF-8 sequence `text` starts with
+// (Unicode 15, table 3-7: no overlongs, no surrogates, nothing past
+// U+10FFFF), or 0.
+size_t Utf8SequenceLength(std::string_view text) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char c = byte(0);
+  if (c < 0x80) {
+    return 1;
+  }
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    lo = c == 0xe0 ? 0xa0 : 0x80;
+    hi = c == 0xed ? 0x9f : 0xbf;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    lo = c == 0xf0 ? 0x90 : 0x80;
+    hi = c == 0xf4 ? 0x8f : 0xbf;
+  } else {
+    return 0;
+  }
+  if (text.size() < len || byte(1) < lo || byte(1) > hi) {
+    return 0;
+  }
+  for (size_t k = 2; k < len; ++k) {
+    if ((byte(k) & 0xc0) != 0x80) {
+      return 0;
+    }
+  }
+  return len;
+}
+
 }  // namespace
 
 std::string Excerpt(std::string_view text, size_t max) {
-  if (text.size() <= max) {
-    return std::string(text);
+  // Copies whole UTF-8 sequences only (headers may hold any bytes, and a cut
+  // may fall inside a character), so the JSON error body stays valid UTF-8.
+  std::string out;
+  size_t i = 0;
+  while (i < text.size() && out.size() < max) {
+    size_t len = Utf8SequenceLength(text.substr(i));
+    if (len == 0) {
+      out.push_back('?');
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, len));
+    i += len;
   }
-  return absl::StrCat(Absl(text.substr(0, max)), "...");
+  if (i < text.size()) {
+    out += "...";
+  }
+  return out;
 }
 
 absl::StatusOr<DecodedRequest> DecodeRequest(std::string_view target,

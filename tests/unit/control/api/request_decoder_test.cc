@@ -67,6 +67,13 @@ TEST_F(RequestDecoderTest, SerializationErrors) {
 TEST_F(RequestDecoderTest, ExcerptCutsLongInput) {
   EXPECT_EQ(Excerpt("short"), "short");
   EXPECT_EQ(Excerpt(std::string(100, 'a'), 10), "aaaaaaaaaa...");
+  // Never half a character, never invalid UTF-8.
+  EXPECT_EQ(Excerpt("\xc3\xa9\xc3\xa9\xc3\xa9", 3), "\xc3\xa9\xc3\xa9...");
+  EXPECT_EQ(Excerpt("a\xff\xc3.b\xe2\x82"), "a??.b??");
+  // Regression (fuzz_control_request): an overlong 4-byte form passed as valid.
+  EXPECT_EQ(Excerpt("\xf0\x8e\x8e\x8e"), "????");
+  EXPECT_EQ(Excerpt("\xed\xa0\x80"), "???");                 // a surrogate
+  EXPECT_EQ(Excerpt("\xf0\x9f\x9a\xa2 \xf4\x90\x80\x80"), "\xf0\x9f\x9a\xa2 ????");
 }
 
 }  // namespace
