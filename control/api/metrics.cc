@@ -94,6 +94,22 @@ std::string ApiMetrics::Render(const Store::Stats& store, size_t responses_waiti
   Header(&out, "berth_store_transactions_total", "counter",
          "Store transactions (fsyncs); fewer than commits when group commit batches them.");
   absl::StrAppend(&out, "berth_store_transactions_total ", store.transactions, "\n");
+  Header(&out, "berth_store_bytes_total", "counter", "Key and value bytes of committed puts.");
+  absl::StrAppend(&out, "berth_store_bytes_total ", store.bytes, "\n");
+  Header(&out, "berth_store_batches_queued", "gauge",
+         "Commits waiting for the store's writer, and commits written but not yet completed.");
+  absl::StrAppend(&out, "berth_store_batches_queued{state=\"waiting\"} ", store.queued, "\n");
+  absl::StrAppend(&out, "berth_store_batches_queued{state=\"writing\"} ", store.pending, "\n");
+  Header(&out, "berth_store_max_batches_per_transaction", "gauge",
+         "The largest group of commits one transaction has carried.");
+  absl::StrAppend(&out, "berth_store_max_batches_per_transaction ", store.max_batches_per_txn,
+                  "\n");
+  Header(&out, "berth_store_transaction_seconds", "summary",
+         "A transaction from BEGIN to durable COMMIT, over the store's recent transactions.");
+  absl::StrAppend(&out, "berth_store_transaction_seconds{quantile=\"0.5\"} ",
+                  Number(store.txn_p50_us / 1e6), "\n");
+  absl::StrAppend(&out, "berth_store_transaction_seconds{quantile=\"0.99\"} ",
+                  Number(store.txn_p99_us / 1e6), "\n");
   Header(&out, "berth_api_responses_waiting", "gauge",
          "Responses held until the commits queued before them are durable.");
   absl::StrAppend(&out, "berth_api_responses_waiting ", responses_waiting, "\n");

@@ -9,6 +9,10 @@
 //   berth_store_commit_mutations_total             counter
 //   berth_store_commit_duration_seconds            histogram, Commit() → done
 //   berth_store_transactions_total                 counter, from Store::stats()
+//   berth_store_bytes_total                        counter, from Store::stats()
+//   berth_store_batches_queued{state}              gauge, waiting|writing
+//   berth_store_max_batches_per_transaction        gauge
+//   berth_store_transaction_seconds{quantile}      summary (0.5, 0.99) of recent ones
 //   berth_api_responses_waiting                    gauge, answers held for a commit
 //   berth_api_writes_failed                        gauge, 1 once a commit failed
 // Loop thread only.

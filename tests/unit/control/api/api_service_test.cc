@@ -226,6 +226,9 @@ TEST_F(ApiServiceTest, MetricsCountRequestsByOperationAndError) {
   EXPECT_THAT(text, HasSubstr("berth_store_commits_total{result=\"ok\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("berth_store_commit_mutations_total 1\n"));
   EXPECT_THAT(text, HasSubstr("berth_api_writes_failed 0\n"));
+  EXPECT_THAT(text, HasSubstr("berth_store_transactions_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("berth_store_batches_queued{state=\"waiting\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("berth_store_transaction_seconds{quantile=\"0.99\"} "));
   EXPECT_EQ(api_->metrics().requests("CreateCluster", ""), 1u);
 }
 
