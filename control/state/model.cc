@@ -12,7 +12,8 @@ Model::Model(ecs::ArnScope scope)
       account_settings_(absl::StrCat("arn:aws:iam::", scope_.account, ":root")) {}
 
 std::vector<std::string> Model::Tables() {
-  return {std::string(ClusterTable::kTable), std::string(AccountSettingTable::kTable)};
+  return {std::string(ClusterTable::kTable), std::string(TaskDefinitionTable::kTable),
+          std::string(AccountSettingTable::kTable)};
 }
 
 absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
@@ -20,6 +21,8 @@ absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
   absl::Status status;
   if (table == ClusterTable::kTable) {
     status = clusters_.Load(key, value);
+  } else if (table == TaskDefinitionTable::kTable) {
+    status = task_definitions_.Load(key, value);
   } else if (table == AccountSettingTable::kTable) {
     status = account_settings_.Load(key, value);
   } else {

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "control/state/account_setting.h"
 #include "control/state/cluster_table.h"
+#include "control/state/task_definition_table.h"
 #include "control/store/store.h"
 #include "ecs/arn.h"
 
@@ -46,16 +47,22 @@ class Model {
 
   ClusterTable& clusters() { return clusters_; }
   const ClusterTable& clusters() const { return clusters_; }
+  TaskDefinitionTable& task_definitions() { return task_definitions_; }
+  const TaskDefinitionTable& task_definitions() const { return task_definitions_; }
   AccountSettingTable& account_settings() { return account_settings_; }
   const AccountSettingTable& account_settings() const { return account_settings_; }
 
   std::string ClusterArn(std::string_view name) const { return ecs::ClusterArn(scope_, name); }
+  std::string TaskDefinitionArn(std::string_view family, int32_t revision) const {
+    return ecs::TaskDefinitionArn(scope_, family, revision);
+  }
 
  private:
   absl::Status LoadRecord(std::string_view table, std::string_view key, std::string_view value);
 
   ecs::ArnScope scope_;
   ClusterTable clusters_;
+  TaskDefinitionTable task_definitions_;
   AccountSettingTable account_settings_;
 };
 

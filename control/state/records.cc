@@ -7,6 +7,7 @@
 #include "boost/json/object.hpp"
 #include "boost/json/serialize.hpp"
 #include "ecs/json_text.h"
+#include "ecs/task_definition_json.h"
 #include "io/absl_compat.h"
 
 namespace berth::control::state {
@@ -156,6 +157,48 @@ absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json) {
     }
   }
   return setting;
+}
+
+std::string EncodeTaskDefinition(const TaskDefinitionEntry& entry) {
+  boost::json::value json = ecs::ToJson(entry.definition);
+  boost::json::object& o = json.as_object();
+  if (!entry.tags.empty()) {
+    boost::json::array tags;
+    for (const ecs::Tag& tag : entry.tags) {
+      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+    }
+    o["tags"] = std::move(tags);
+  }
+  return boost::json::serialize(o);
+}
+
+absl::StatusOr<TaskDefinitionEntry> DecodeTaskDefinition(std::string_view json) {
+  absl::StatusOr<boost::json::object> o = ParseObject(json);
+  if (!o.ok()) {
+    return o.status();
+  }
+  TaskDefinitionEntry entry;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+    return s;
+  }
+  for (auto& [k, v] : pairs) {
+    entry.tags.push_back({std::move(k), std::move(v)});
+  }
+  o->erase("tags");
+  absl::StatusOr<ecs::TaskDefinition> definition = ecs::TaskDefinitionFromJson(*o);
+  if (!definition.ok()) {
+    return Corrupt(Std(definition.status().message()));
+  }
+  entry.definition = *std::move(definition);
+  if (entry.definition.family.empty() || entry.definition.revision < 1) {
+    return Corrupt("'family' or 'revision' is missing");
+  }
+  if (!entry.definition.status.has_value()) {
+    return Corrupt("'status' is missing");
+  }
+  entry.definition.task_definition_arn.clear();
+  return entry;
 }
 
 }  // namespace berth::control::state

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "control/state/account_setting.h"
+#include "control/state/task_definition_table.h"
 #include "ecs/cluster.h"
 
 namespace berth::control::state {
@@ -22,6 +23,12 @@ absl::StatusOr<ecs::Cluster> DecodeCluster(std::string_view json);
 // Table "account_settings", key = AccountSettingKey(principal, name).
 std::string EncodeAccountSetting(const AccountSetting& setting);
 absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json);
+
+// Table "task_definitions", key = TaskDefinitionTable::Key(family, revision):
+// the model's TaskDefinition (without its ARN) plus "tags". Family, revision
+// and status are required.
+std::string EncodeTaskDefinition(const TaskDefinitionEntry& entry);
+absl::StatusOr<TaskDefinitionEntry> DecodeTaskDefinition(std::string_view json);
 
 }  // namespace berth::control::state
 

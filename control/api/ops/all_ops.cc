@@ -4,6 +4,7 @@ namespace berth::control::ops {
 
 void RegisterAllOperations(OperationRegistry& registry) {
   RegisterClusterOperations(registry);
+  RegisterTaskDefinitionOperations(registry);
   RegisterTagOperations(registry);
   RegisterAccountSettingOperations(registry);
 }

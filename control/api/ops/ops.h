@@ -12,6 +12,9 @@ namespace berth::control::ops {
 // CreateCluster, DescribeClusters, ListClusters, DeleteCluster,
 // UpdateCluster, UpdateClusterSettings.
 void RegisterClusterOperations(OperationRegistry& registry);
+// RegisterTaskDefinition, DescribeTaskDefinition, DeregisterTaskDefinition,
+// ListTaskDefinitions, ListTaskDefinitionFamilies.
+void RegisterTaskDefinitionOperations(OperationRegistry& registry);
 // TagResource, UntagResource, ListTagsForResource.
 void RegisterTagOperations(OperationRegistry& registry);
 // ListAccountSettings, PutAccountSetting, PutAccountSettingDefault,

@@ -1,9 +1,9 @@
 // TagResource, UntagResource, ListTagsForResource.
 //
 // The resource is found by its ARN's kind; FindTagTarget() is the one place
-// that knows which kinds exist. Clusters are taggable today; each new
-// taggable kind (task definitions, tasks, services, container instances) adds
-// a case there.
+// that knows which kinds exist. Clusters and task definitions are taggable
+// today; each new taggable kind (tasks, services, container instances) adds a
+// case there.
 
 #include <algorithm>
 #include <optional>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "boost/json/array.hpp"
 #include "control/api/ecs_error.h"
@@ -30,6 +31,32 @@ struct TagTarget {
   std::vector<ecs::Tag> tags;
   absl::AnyInvocable<void(std::vector<ecs::Tag>, state::ChangeSet&)> save;
 };
+
+// A task definition revision, by "task-definition/<family>:<revision>". An
+// INACTIVE one lists its tags and can still be tagged, as ECS allows.
+absl::StatusOr<TagTarget> FindTaskDefinitionTarget(OpContext& ctx, const ecs::Arn& arn) {
+  size_t colon = arn.resource.rfind(':');
+  int32_t revision = 0;
+  const state::TaskDefinitionEntry* entry = nullptr;
+  if (colon != std::string::npos && arn.region == ctx.model.scope().region &&
+      arn.account == ctx.model.scope().account &&
+      absl::SimpleAtoi(arn.resource.substr(colon + 1), &revision)) {
+    entry = ctx.model.task_definitions().Find(arn.resource.substr(0, colon), revision);
+  }
+  if (entry == nullptr) {
+    return EcsError(ecs_errors::kResourceNotFound,
+                    "The specified task definition does not exist.");
+  }
+  TagTarget target;
+  target.tags = entry->tags;
+  target.save = [&ctx, family = entry->definition.family, revision](
+                    std::vector<ecs::Tag> tags, state::ChangeSet& changes) {
+    state::TaskDefinitionEntry updated = *ctx.model.task_definitions().Find(family, revision);
+    updated.tags = std::move(tags);
+    ctx.model.task_definitions().Put(std::move(updated), changes);
+  };
+  return target;
+}
 
 absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resource_arn,
                                         bool for_write) {
@@ -59,6 +86,9 @@ absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resourc
       ctx.model.clusters().Put(std::move(updated), changes);
     };
     return target;
+  }
+  if (arn->kind == ecs::kArnKindTaskDefinition) {
+    return FindTaskDefinitionTarget(ctx, *arn);
   }
   return EcsError(ecs_errors::kResourceNotFound,
                   absl::StrCat("The specified resource could not be found: berth cannot tag "
