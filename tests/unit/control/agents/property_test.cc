@@ -3,8 +3,11 @@
 // snapshot). The agent side is the protocol's model: apply a message only if
 // its sequence number is past the last applied one, and ack what was
 // applied. Every committed message must be applied exactly once, in
-// sequence order; withdrawn ones never. Deterministic: the seeds are fixed.
+// sequence order; withdrawn ones never. A control-plane restart restores
+// either from Snapshot() or from a model of the store that persists acks
+// lazily, as docs/agent-protocol.md allows. Deterministic: fixed seeds.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +22,14 @@
 
 namespace berth::agents {
 namespace {
+
+// The store's view of one outbox: message records written with their
+// commit, the ack only sometimes.
+struct DurableOutbox {
+  uint64_t last_seq = 0;
+  uint64_t acked_seq = 0;
+  std::map<uint64_t, AgentMessage> messages;
+};
 
 struct Agent {
   std::string arn;
@@ -116,6 +127,7 @@ class World {
       staged_[a.arn].emplace(*seq, task);
     } else {
       ASSERT_TRUE(committed_[a.arn].emplace(*seq, task).second) << "sequence number reused";
+      Persist(a, *seq, task);
     }
   }
 
@@ -129,6 +141,7 @@ class World {
     if (publish) {
       ASSERT_TRUE(channel_->Publish(a.arn, it->first).ok());
       ASSERT_TRUE(committed_[a.arn].emplace(it->first, it->second).second);
+      Persist(a, it->first, it->second);
     } else {
       ASSERT_TRUE(channel_->Withdraw(a.arn, it->first).ok());
     }
@@ -140,6 +153,11 @@ class World {
       ++a.generation;  // a second concurrent poll: the first one is superseded
     }
     a.polling = true;
+    if (rng_.Uniform(2) == 0) {  // the lazy ack write happens to land
+      DurableOutbox& d = durable_[a.arn];
+      d.acked_seq = std::max(d.acked_seq, a.applied);
+      d.messages.erase(d.messages.begin(), d.messages.upper_bound(d.acked_seq));
+    }
     const uint64_t gen = a.generation;
     channel_->Poll(a.arn, absl::StrCat("session-", a.session), a.applied,
                    [this, &a, gen, lose](PollResult r) {
@@ -166,8 +184,42 @@ class World {
     }
   }
 
+  void Persist(const Agent& a, uint64_t seq, const std::string& task) {
+    DurableOutbox& d = durable_[a.arn];
+    d.last_seq = std::max(d.last_seq, seq);
+    d.messages[seq] = AgentMessage{.kind = AgentMessage::Kind::kTask, .task_arn = task};
+  }
+
+  std::vector<OutboxRecord> FromStore() const {
+    std::vector<OutboxRecord> out;
+    for (const Agent& a : agents_) {
+      OutboxRecord r{.instance_arn = a.arn};
+      if (auto it = durable_.find(a.arn); it != durable_.end()) {
+        r.last_seq = it->second.last_seq;
+        r.acked_seq = it->second.acked_seq;
+        for (const auto& [seq, m] : it->second.messages) {
+          r.messages.push_back(SequencedMessage{.seq = seq, .message = m});
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
   void RestartControlPlane() {
-    std::vector<OutboxRecord> records = channel_->Snapshot();
+    const bool from_snapshot = rng_.Uniform(2) == 0;
+    std::vector<OutboxRecord> records = from_snapshot ? channel_->Snapshot() : FromStore();
+    if (from_snapshot) {  // the store now holds exactly the snapshot
+      durable_.clear();
+      for (const OutboxRecord& r : records) {
+        DurableOutbox& d = durable_[r.instance_arn];
+        d.last_seq = r.last_seq;
+        d.acked_seq = r.acked_seq;
+        for (const SequencedMessage& m : r.messages) {
+          d.messages[m.seq] = m.message;
+        }
+      }
+    }
     channel_.reset();  // held polls die with the process
     for (Agent& a : agents_) {
       ++a.generation;
@@ -184,6 +236,7 @@ class World {
   std::unique_ptr<AgentChannel> channel_;
   std::map<std::string, std::map<uint64_t, std::string>> committed_;
   std::map<std::string, std::map<uint64_t, std::string>> staged_;
+  std::map<std::string, DurableOutbox> durable_;
   uint64_t next_task_ = 1;
 };
 
