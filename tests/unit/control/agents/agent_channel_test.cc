@@ -3,6 +3,7 @@
 
 #include "control/agents/agent_channel.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -259,6 +260,69 @@ TEST_F(AgentChannelTest, BatchesAreCappedAndTheRestFollows) {
   EXPECT_THAT(Seqs(*r), ElementsAre(1, 2));
   channel.Poll(kArn, "s", 2, [&r](PollResult p) { r = std::move(p); });
   EXPECT_THAT(Seqs(*r), ElementsAre(3, 4));
+}
+
+TEST_F(AgentChannelTest, ReregistrationWithTheSavedArnKeepsTheOutbox) {
+  ASSERT_TRUE(channel_.Enqueue(kArn, Task("t1")).ok());
+  std::optional<PollResult> r;
+  PollInto(r, 0, "before-crash");
+  EXPECT_EQ(r->epoch, 1u);
+  loop_.AdvanceTime(absl::Seconds(61));  // the agent was down a while
+  EXPECT_THAT(changes_, ElementsAre(Pair(kArn, false)));
+  channel_.AddInstance(kArn);  // RegisterContainerInstance with the saved ARN
+  EXPECT_TRUE(channel_.IsConnected(kArn));
+  EXPECT_EQ(channel_.Pending(kArn), 1u);
+  r.reset();
+  PollInto(r, 0, "after-crash");
+  EXPECT_THAT(Seqs(*r), ElementsAre(1));
+  EXPECT_EQ(r->epoch, 2u);
+  EXPECT_THAT(changes_, ElementsAre(Pair(kArn, false), Pair(kArn, true)));
+}
+
+TEST_F(AgentChannelTest, RestoredInstanceReportsReconnectionOnItsFirstPoll) {
+  ASSERT_TRUE(channel_.Restore({OutboxRecord{.instance_arn = kArn, .last_seq = 3,
+                                             .acked_seq = 3, .messages = {}}})
+                  .ok());
+  EXPECT_FALSE(channel_.IsConnected(kArn));
+  EXPECT_TRUE(changes_.empty());  // no callback for the restored state itself
+  std::optional<PollResult> r;
+  PollInto(r, 3);
+  EXPECT_THAT(changes_, ElementsAre(Pair(kArn, true)));
+  EXPECT_EQ(*channel_.Enqueue(kArn, Task("t")), 4u);
+  EXPECT_THAT(Seqs(*r), ElementsAre(4));
+}
+
+TEST_F(AgentChannelTest, ReplyMayPollAgainFromInsideTheCallback) {
+  // An agent model that polls again the moment it is answered, as a
+  // synchronous transport would.
+  std::vector<uint64_t> applied;
+  uint64_t ack = 0;
+  int answers = 0;
+  std::function<void(PollResult)> on_reply = [&](PollResult p) {
+    ++answers;
+    for (const SequencedMessage& m : p.messages) {
+      applied.push_back(m.seq);
+      ack = m.seq;
+    }
+    if (answers < 10) {
+      channel_.Poll(kArn, "s", ack, on_reply);
+    }
+  };
+  channel_.Poll(kArn, "s", 0, on_reply);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(channel_.Enqueue(kArn, Task("t")).ok());
+  }
+  loop_.AdvanceTime(absl::Seconds(20));
+  EXPECT_THAT(applied, ElementsAre(1, 2, 3));
+  EXPECT_EQ(answers, 4);  // three wake-ups and one heartbeat
+  EXPECT_EQ(channel_.Pending(kArn), 0u);
+}
+
+TEST_F(AgentChannelTest, PublishAndWithdrawOfUnknownMessagesAreNotFound) {
+  EXPECT_EQ(channel_.Publish(kArn, 9).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(channel_.Withdraw(kArn, 9).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(channel_.Publish("arn:unknown", 1).code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(channel_.Forget("arn:unknown"));
 }
 
 }  // namespace
