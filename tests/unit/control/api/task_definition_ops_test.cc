@@ -296,5 +296,210 @@ TEST_F(TaskDefinitionOpsTest, EachRuleRejectsWithItsTypeAndMessageAndAcceptsItsB
   }
 }
 
+TEST_F(TaskDefinitionOpsTest, DescribeByFamilyRevisionOrArn) {
+  for (int i = 0; i < 3; ++i) {
+    h_.Ok("RegisterTaskDefinition", Body("web", App(), R"(,"tags":[{"key":"k","value":"v"}])"));
+  }
+  auto revision = [&](std::string_view body) {
+    return h_.Ok("DescribeTaskDefinition", body).at("taskDefinition").at("revision").as_int64();
+  };
+  EXPECT_EQ(revision(R"({"taskDefinition":"web"})"), 3);
+  EXPECT_EQ(revision(R"({"taskDefinition":"web:2"})"), 2);
+  EXPECT_EQ(revision(absl::StrCat(R"({"taskDefinition":")", kArn, R"(web:1"})")), 1);
+  // The latest ACTIVE revision: deregistering 3 makes "web" mean 2, while
+  // web:3 stays describable as INACTIVE.
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"web:3"})");
+  EXPECT_EQ(revision(R"({"taskDefinition":"web"})"), 2);
+  boost::json::object three = h_.Ok("DescribeTaskDefinition", R"({"taskDefinition":"web:3"})");
+  EXPECT_EQ(three.at("taskDefinition").at("status").as_string(), "INACTIVE");
+  EXPECT_FALSE(three.contains("tags"));
+  boost::json::object tagged =
+      h_.Ok("DescribeTaskDefinition", R"({"taskDefinition":"web:1","include":["TAGS"]})");
+  EXPECT_EQ(Json(tagged.at("tags")), R"([{"key":"k","value":"v"}])");
+
+  const std::string unable = "ClientException: Unable to describe task definition.";
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"db"})"), unable);
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"web:4"})"), unable);
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition",
+                     R"({"taskDefinition":"arn:aws:ecs:eu-west-1:000000000000:task-definition/web:1"})"),
+            unable);
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition",
+                     R"({"taskDefinition":"arn:aws:ecs:us-east-1:000000000000:cluster/web"})"),
+            unable);
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"web:x"})"),
+            "ClientException: Invalid revision number. Number: x");
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"web:0"})"),
+            "ClientException: Invalid revision number. Number: 0");
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"web","include":["ALL"]})"),
+            "InvalidParameterException: Invalid value 'ALL' in include. Valid values are TAGS.");
+  // Every revision INACTIVE: a bare family names nothing.
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"web:2"})");
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"web:1"})");
+  EXPECT_EQ(h_.Error("DescribeTaskDefinition", R"({"taskDefinition":"web"})"), unable);
+}
+
+TEST_F(TaskDefinitionOpsTest, DeregisterNeedsARevisionAndIsIdempotent) {
+  h_.Ok("RegisterTaskDefinition", Body("web", App()));
+  EXPECT_EQ(h_.Error("DeregisterTaskDefinition", R"({"taskDefinition":"web"})"),
+            "ClientException: A revision must be specified: give family:revision or the task "
+            "definition's ARN.");
+  EXPECT_EQ(h_.Error("DeregisterTaskDefinition", R"({"taskDefinition":"web:2"})"),
+            "ClientException: The specified task definition does not exist.");
+  boost::json::object out = h_.Ok("DeregisterTaskDefinition",
+                                  absl::StrCat(R"({"taskDefinition":")", kArn, R"(web:1"})"));
+  EXPECT_EQ(out.at("taskDefinition").at("status").as_string(), "INACTIVE");
+  EXPECT_TRUE(out.at("taskDefinition").as_object().contains("deregisteredAt"));
+  EXPECT_EQ(h_.changes().size(), 1u);
+  out = h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"web:1"})");
+  EXPECT_EQ(out.at("taskDefinition").at("status").as_string(), "INACTIVE");
+  EXPECT_TRUE(h_.changes().empty()) << "deregistering an INACTIVE revision writes nothing";
+}
+
+TEST_F(TaskDefinitionOpsTest, ListTaskDefinitionsPagesInBothOrdersWithoutRepeats) {
+  // 250 revisions over 3 families; a few deregistered.
+  std::vector<std::string> asc;
+  for (const char* family : {"b", "a", "c"}) {
+    for (int i = 1; i <= (family[0] == 'c' ? 50 : 100); ++i) {
+      h_.Ok("RegisterTaskDefinition", Body(family, App()));
+    }
+  }
+  for (const char* family : {"a", "b", "c"}) {
+    for (int i = 1; i <= (family[0] == 'c' ? 50 : 100); ++i) {
+      asc.push_back(absl::StrCat(kArn, family, ":", i));
+    }
+  }
+  auto list_all = [&](const std::string& members, int32_t page_size) {
+    std::vector<std::string> arns;
+    std::string token;
+    for (int pages = 0; pages < 1000; ++pages) {
+      std::string body = absl::StrCat(R"({"maxResults":)", page_size, members,
+                                      token.empty() ? "" : absl::StrCat(R"(,"nextToken":")",
+                                                                        token, "\""),
+                                      "}");
+      boost::json::object out = h_.Ok("ListTaskDefinitions", body);
+      std::vector<std::string> page = Arns(out);
+      EXPECT_LE(page.size(), static_cast<size_t>(page_size));
+      arns.insert(arns.end(), page.begin(), page.end());
+      if (!out.contains("nextToken")) {
+        break;
+      }
+      token = std::string(out.at("nextToken").as_string());
+    }
+    return arns;
+  };
+  EXPECT_EQ(list_all("", 100), asc);
+  EXPECT_EQ(list_all("", 7), asc);
+  std::vector<std::string> desc(asc.rbegin(), asc.rend());
+  EXPECT_EQ(list_all(R"(,"sort":"DESC")", 100), desc);
+  EXPECT_EQ(list_all(R"(,"sort":"DESC")", 33), desc);
+  boost::json::object first = h_.Ok("ListTaskDefinitions", "{}");
+  EXPECT_EQ(Arns(first).size(), 100u) << "the default page is 100";
+
+  // familyPrefix is the full family name (the model's doc), not a prefix.
+  h_.Ok("RegisterTaskDefinition", Body("ab", App()));
+  std::vector<std::string> only_a = list_all(R"(,"familyPrefix":"a")", 40);
+  EXPECT_EQ(only_a, std::vector<std::string>(asc.begin(), asc.begin() + 100));
+
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"b:7"})");
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"c:50"})");
+  EXPECT_EQ(list_all(R"(,"status":"INACTIVE")", 1),
+            (std::vector<std::string>{absl::StrCat(kArn, "b:7"), absl::StrCat(kArn, "c:50")}));
+  EXPECT_EQ(list_all(R"(,"status":"ACTIVE")", 100).size(), 249u);
+
+  // A token is bound to its order; bad values are InvalidParameterException.
+  std::string token(h_.Ok("ListTaskDefinitions", R"({"maxResults":1})").at("nextToken").as_string());
+  EXPECT_EQ(h_.Error("ListTaskDefinitions",
+                     absl::StrCat(R"({"sort":"DESC","nextToken":")", token, "\"}")),
+            "InvalidParameterException: The nextToken provided is not valid.");
+  EXPECT_EQ(h_.Error("ListTaskDefinitions", R"({"sort":"UP"})"),
+            "InvalidParameterException: Invalid value 'UP' for sort. Valid values are ASC and "
+            "DESC.");
+  EXPECT_EQ(h_.Error("ListTaskDefinitions", R"({"status":"ALL"})"),
+            "InvalidParameterException: Invalid value 'ALL' for status. Valid values are ACTIVE "
+            "and INACTIVE.");
+  EXPECT_EQ(h_.Error("ListTaskDefinitions", R"({"maxResults":101})"),
+            "InvalidParameterException: maxResults must be between 1 and 100.");
+}
+
+TEST_F(TaskDefinitionOpsTest, ListTaskDefinitionFamiliesFiltersByPrefixAndStatus) {
+  std::vector<std::string> all;
+  for (int i = 0; i < 250; ++i) {
+    std::string family = absl::StrCat("f", i / 100, "-", i % 100 < 10 ? "0" : "", i % 100);
+    h_.Ok("RegisterTaskDefinition", Body(family, App()));
+    all.push_back(family);
+  }
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"f1-05:1"})");
+  auto list_all = [&](const std::string& members, int32_t page_size) {
+    std::vector<std::string> names;
+    std::string token;
+    for (int pages = 0; pages < 1000; ++pages) {
+      boost::json::object out = h_.Ok(
+          "ListTaskDefinitionFamilies",
+          absl::StrCat(R"({"maxResults":)", page_size, members,
+                       token.empty() ? "" : absl::StrCat(R"(,"nextToken":")", token, "\""), "}"));
+      for (const auto& f : out.at("families").as_array()) {
+        names.emplace_back(f.as_string());
+      }
+      if (!out.contains("nextToken")) {
+        break;
+      }
+      token = std::string(out.at("nextToken").as_string());
+    }
+    return names;
+  };
+  EXPECT_EQ(list_all("", 100), all) << "ALL by default: INACTIVE families too";
+  EXPECT_EQ(list_all("", 9), all);
+  std::vector<std::string> active = all;
+  active.erase(std::find(active.begin(), active.end(), "f1-05"));
+  EXPECT_EQ(list_all(R"(,"status":"ACTIVE")", 100), active);
+  EXPECT_EQ(list_all(R"(,"status":"INACTIVE")", 100), std::vector<std::string>{"f1-05"});
+  std::vector<std::string> f2(all.begin() + 200, all.end());
+  EXPECT_EQ(list_all(R"(,"familyPrefix":"f2")", 7), f2);
+  EXPECT_TRUE(list_all(R"(,"familyPrefix":"g")", 7).empty());
+  EXPECT_EQ(h_.Error("ListTaskDefinitionFamilies", R"({"status":"GONE"})"),
+            "InvalidParameterException: Invalid value 'GONE' for status. Valid values are "
+            "ACTIVE, INACTIVE and ALL.");
+}
+
+TEST_F(TaskDefinitionOpsTest, TagsOnTaskDefinitions) {
+  h_.Ok("RegisterTaskDefinition", Body("web", App(), R"(,"tags":[{"key":"a","value":"1"}])"));
+  const std::string arn = absl::StrCat(kArn, "web:1");
+  h_.Ok("TagResource", absl::StrCat(R"({"resourceArn":")", arn,
+                                    R"(","tags":[{"key":"b","value":"2"}]})"));
+  h_.Ok("UntagResource", absl::StrCat(R"({"resourceArn":")", arn, R"(","tagKeys":["a"]})"));
+  boost::json::object out =
+      h_.Ok("ListTagsForResource", absl::StrCat(R"({"resourceArn":")", arn, R"("})"));
+  EXPECT_EQ(Json(out.at("tags")), R"([{"key":"b","value":"2"}])");
+  out = h_.Ok("DescribeTaskDefinition", R"({"taskDefinition":"web","include":["TAGS"]})");
+  EXPECT_EQ(Json(out.at("tags")), R"([{"key":"b","value":"2"}])");
+  EXPECT_EQ(h_.Error("ListTagsForResource",
+                     absl::StrCat(R"({"resourceArn":")", kArn, R"(web:2"})")),
+            "ResourceNotFoundException: The specified task definition does not exist.");
+}
+
+TEST_F(TaskDefinitionOpsTest, EveryRevisionReloadsFromTheStore) {
+  testing::FakeStore store;
+  auto commit = [&] {
+    store.Commit(std::vector<Mutation>(h_.changes().mutations()), [](absl::Status) {});
+    ASSERT_TRUE(store.Close().ok());
+  };
+  for (int i = 0; i < 3; ++i) {
+    h_.Ok("RegisterTaskDefinition",
+          Body("web", App(R"("memory":64,"environment":[{"name":"A","value":"1"}])"),
+               R"(,"tags":[{"key":"k","value":"v"}],"cpu":"1 vCPU","networkMode":"host")"));
+    commit();
+  }
+  h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"web:2"})");
+  commit();
+  state::Model reloaded(ecs::ArnScope{});
+  ASSERT_TRUE(reloaded.Load(store).ok());
+  const auto& before = h_.model().task_definitions().families();
+  const auto& after = reloaded.task_definitions().families();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after.at("web").revisions, before.at("web").revisions);
+  EXPECT_EQ(after.at("web").active_count, 2);
+  EXPECT_EQ(reloaded.task_definitions().NextRevision("web"), 4);
+}
+
 }  // namespace
 }  // namespace berth::control
