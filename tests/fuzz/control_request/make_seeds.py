@@ -44,6 +44,35 @@ CALLS = [
                            "principalArn": "arn:aws:iam::000000000000:role/r"}),
     ("PutAccountSettingDefault", {"name": "containerInsights", "value": "disabled"}),
     ("DeleteAccountSetting", {"name": "containerInsights"}),
+    ("RegisterTaskDefinition", {"family": "web", "containerDefinitions": [
+        {"name": "app", "image": "nginx:1.25", "memory": 128, "memoryReservation": 64,
+         "cpu": 256, "essential": True, "command": ["nginx"],
+         "portMappings": [{"containerPort": 80, "hostPort": 8080, "protocol": "tcp"}],
+         "environment": [{"name": "A", "value": "1"}],
+         "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "g"}},
+         "healthCheck": {"command": ["CMD", "true"], "interval": 30}},
+        {"name": "side", "image": "busybox", "memoryReservation": 16, "essential": False,
+         "dependsOn": [{"containerName": "app", "condition": "HEALTHY"}]}],
+        "networkMode": "bridge", "cpu": "1 vCPU", "memory": "1 GB",
+        "placementConstraints": [{"type": "memberOf",
+                                  "expression": "attribute:ecs.instance-type =~ t2.*"}],
+        "volumes": [{"name": "v", "host": {"sourcePath": "/data"}}],
+        "tags": [{"key": "team", "value": "core"}]}),
+    ("RegisterTaskDefinition", {"family": "host", "networkMode": "host",
+                                "requiresCompatibilities": ["EC2"],
+                                "containerDefinitions": [
+                                    {"name": "a", "image": "i", "memory": 8,
+                                     "portMappings": [{"containerPort": 53, "protocol": "udp"}]}]}),
+    ("RegisterTaskDefinition", {"family": "bad", "containerDefinitions": [
+        {"name": "a", "image": "i"}],
+        "placementConstraints": [{"type": "memberOf", "expression": "attribute:x =="}]}),
+    ("DescribeTaskDefinition", {"taskDefinition": "web", "include": ["TAGS"]}),
+    ("DescribeTaskDefinition", {"taskDefinition":
+                                "arn:aws:ecs:us-east-1:000000000000:task-definition/web:1"}),
+    ("DeregisterTaskDefinition", {"taskDefinition": "web:1"}),
+    ("ListTaskDefinitions", {"familyPrefix": "web", "status": "INACTIVE", "sort": "DESC",
+                             "maxResults": 1}),
+    ("ListTaskDefinitionFamilies", {"familyPrefix": "w", "status": "ALL", "maxResults": 1}),
 ]
 
 
