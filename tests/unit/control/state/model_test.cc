@@ -140,5 +140,76 @@ TEST(ModelTest, LoadRefusesDamagedRecordsNamingThem) {
   EXPECT_EQ(Model(ecs::ArnScope{}).Load(unknown).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TaskDefinitionEntry Revision(std::string family, int32_t revision, std::string status) {
+  TaskDefinitionEntry e;
+  e.definition.family = std::move(family);
+  e.definition.revision = revision;
+  e.definition.status = std::move(status);
+  ecs::ContainerDefinition c;
+  c.name = "app";
+  c.image = "nginx";
+  c.memory = 64;
+  c.other["command"] = boost::json::array{"x"};
+  e.definition.container_definitions.push_back(c);
+  e.definition.registered_at = absl::FromUnixMillis(1700000000123);
+  e.tags = {{"team", "core"}};
+  return e;
+}
+
+TEST(RecordsTest, TaskDefinitionRoundTripsWithTagsAndWithoutItsArn) {
+  TaskDefinitionEntry e = Revision("web", 3, "INACTIVE");
+  e.definition.task_definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/web:3";
+  std::string json = EncodeTaskDefinition(e);
+  absl::StatusOr<TaskDefinitionEntry> back = DecodeTaskDefinition(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->definition.task_definition_arn, "") << "ARNs are derived, not stored";
+  back->definition.task_definition_arn = e.definition.task_definition_arn;
+  EXPECT_EQ(*back, e);
+}
+
+TEST(RecordsTest, DamagedTaskDefinitionRecordsAreDataLoss) {
+  for (const char* bad :
+       {"", "[]", R"({"family":"web","status":"ACTIVE","containerDefinitions":[]})",
+        R"({"family":"web","revision":1,"containerDefinitions":[]})",
+        R"({"revision":1,"status":"ACTIVE","containerDefinitions":[]})",
+        R"({"family":"web","revision":1,"status":"GONE","containerDefinitions":[]})",
+        R"({"family":"web","revision":1,"status":"ACTIVE","containerDefinitions":{}})",
+        R"({"family":"web","revision":1,"status":"ACTIVE","tags":[{"value":"v"}]})"}) {
+    absl::StatusOr<TaskDefinitionEntry> e = DecodeTaskDefinition(bad);
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kDataLoss) << bad;
+  }
+}
+
+TEST(TaskDefinitionTableTest, RevisionsAndLatestActive) {
+  TaskDefinitionTable table;
+  ChangeSet changes;
+  EXPECT_EQ(table.NextRevision("web"), 1);
+  table.Put(Revision("web", 1, "ACTIVE"), changes);
+  table.Put(Revision("web", 2, "ACTIVE"), changes);
+  table.Put(Revision("web", 3, "INACTIVE"), changes);
+  EXPECT_EQ(table.NextRevision("web"), 4) << "an INACTIVE revision still counts";
+  ASSERT_NE(table.LatestActive("web"), nullptr);
+  EXPECT_EQ(table.LatestActive("web")->definition.revision, 2);
+  EXPECT_EQ(table.families().at("web").active_count, 2);
+  table.Put(Revision("web", 2, "INACTIVE"), changes);
+  table.Put(Revision("web", 1, "INACTIVE"), changes);
+  EXPECT_EQ(table.LatestActive("web"), nullptr);
+  EXPECT_EQ(table.families().at("web").active_count, 0);
+  ASSERT_EQ(changes.size(), 5u);
+  EXPECT_EQ(changes.mutations()[2].table, "task_definitions");
+  EXPECT_EQ(changes.mutations()[2].key, "web:3");
+}
+
+TEST(ModelTest, LoadRefusesATaskDefinitionUnderAnotherKey) {
+  testing::FakeStore store;
+  store.Put("task_definitions", "web:1", EncodeTaskDefinition(Revision("web", 1, "ACTIVE")));
+  store.Put("task_definitions", "web:9", EncodeTaskDefinition(Revision("web", 2, "ACTIVE")));
+  Model model(ecs::ArnScope{});
+  absl::Status s = model.Load(store);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("failed to load task_definitions record 'web:9'"));
+}
+
 }  // namespace
 }  // namespace berth::control::state
