@@ -199,51 +199,56 @@ absl::Status ReadStatus(const Args& args, bool allow_all, std::string* status) {
 
 using Position = std::pair<std::string, int32_t>;  // family, revision
 
-// Up to `limit` revisions after `after` in ASC or DESC order.
+// Up to `limit` revisions after `after` in ASC or DESC order, of `family`
+// only when it is set (tokens are bound to it, so `after` is then in it).
 std::vector<Position> CollectRevisions(const TaskDefinitionTable::Map& families,
                                        const std::optional<std::string>& family, bool active,
                                        bool desc, const std::optional<Position>& after,
                                        size_t limit) {
   std::vector<Position> out;
-  auto take = [&](const std::string& name, const TaskDefinitionEntry& e) {
-    if (e.active() == active) {
-      out.emplace_back(name, e.definition.revision);
-    }
-    return out.size() < limit;
-  };
-  auto in_scope = [&](const std::string& name) { return !family.has_value() || *family == name; };
-  if (!desc) {
-    auto it = after.has_value() ? families.lower_bound(after->first) : families.begin();
-    for (; it != families.end(); ++it) {
-      if (!in_scope(it->first)) {
-        continue;
+  // One family's revisions past `after`; false once `limit` is reached.
+  auto walk = [&](const std::string& name, const TaskDefinitionTable::Family& f) {
+    const auto& revs = f.revisions;
+    bool resume = after.has_value() && after->first == name;
+    auto take = [&](const TaskDefinitionEntry& e) {
+      if (e.active() == active) {
+        out.emplace_back(name, e.definition.revision);
       }
-      const auto& revs = it->second.revisions;
-      auto r = after.has_value() && it->first == after->first ? revs.upper_bound(after->second)
-                                                              : revs.begin();
-      for (; r != revs.end(); ++r) {
-        if (!take(it->first, r->second)) {
-          return out;
+      return out.size() < limit;
+    };
+    if (!desc) {
+      for (auto r = resume ? revs.upper_bound(after->second) : revs.begin(); r != revs.end();
+           ++r) {
+        if (!take(r->second)) {
+          return false;
         }
       }
+      return true;
+    }
+    for (auto r = resume ? std::make_reverse_iterator(revs.lower_bound(after->second))
+                         : revs.rbegin();
+         r != revs.rend(); ++r) {
+      if (!take(r->second)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (family.has_value()) {
+    if (auto it = families.find(*family); it != families.end()) {
+      walk(it->first, it->second);
     }
     return out;
   }
-  auto it = after.has_value() ? std::make_reverse_iterator(families.upper_bound(after->first))
-                              : families.rbegin();
-  for (; it != families.rend(); ++it) {
-    if (!in_scope(it->first)) {
-      continue;
+  if (!desc) {
+    for (auto it = after.has_value() ? families.lower_bound(after->first) : families.begin();
+         it != families.end() && walk(it->first, it->second); ++it) {
     }
-    const auto& revs = it->second.revisions;
-    auto r = after.has_value() && it->first == after->first
-                 ? std::make_reverse_iterator(revs.lower_bound(after->second))
-                 : revs.rbegin();
-    for (; r != revs.rend(); ++r) {
-      if (!take(it->first, r->second)) {
-        return out;
-      }
-    }
+    return out;
+  }
+  for (auto it = after.has_value() ? std::make_reverse_iterator(families.upper_bound(after->first))
+                                   : families.rbegin();
+       it != families.rend() && walk(it->first, it->second); ++it) {
   }
   return out;
 }
@@ -259,8 +264,9 @@ absl::StatusOr<boost::json::object> ListTaskDefinitions(OpContext& ctx, const Ar
     return InvalidParameter(absl::StrCat("Invalid value '", Excerpt(order),
                                          "' for sort. Valid values are ASC and DESC."));
   }
-  // The token is bound to the order and status it was made for.
-  std::string operation = absl::StrCat("ListTaskDefinitions/", order, "/", status);
+  // The token is bound to the order, status and family it was made for.
+  std::string operation =
+      absl::StrCat("ListTaskDefinitions/", order, "/", status, "/", family.value_or(""));
   ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(args, operation, kListPageLimits));
   std::optional<Position> after;
   if (page.has_token) {

@@ -45,8 +45,9 @@ const OperationRegistry& Registry() {
   return *registry;
 }
 
-// A model with an ACTIVE, an INACTIVE and a busy cluster and one setting,
-// so lookups find something.
+// A model with an ACTIVE, an INACTIVE and a busy cluster, one setting and
+// two revisions of task definition family "web" (1 ACTIVE, 2 INACTIVE), so
+// lookups find something.
 void Seed(berth::control::state::Model& model) {
   berth::control::state::ChangeSet changes;
   berth::ecs::Cluster a;
@@ -63,6 +64,19 @@ void Seed(berth::control::state::Model& model) {
   model.clusters().MutableCounts("busy").unstopped_tasks = 1;
   model.account_settings().Put({"containerInsights", "enabled", model.root_principal_arn()},
                                changes);
+  for (int32_t revision : {1, 2}) {
+    berth::control::state::TaskDefinitionEntry td;
+    td.definition.family = "web";
+    td.definition.revision = revision;
+    td.definition.status = revision == 1 ? "ACTIVE" : "INACTIVE";
+    berth::ecs::ContainerDefinition app;
+    app.name = "app";
+    app.image = "nginx";
+    app.memory = 64;
+    td.definition.container_definitions.push_back(app);
+    td.tags = {{"team", "core"}};
+    model.task_definitions().Put(td, changes);
+  }
 }
 
 // The error body a client would get parses as JSON.

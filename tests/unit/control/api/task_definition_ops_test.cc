@@ -399,6 +399,14 @@ TEST_F(TaskDefinitionOpsTest, ListTaskDefinitionsPagesInBothOrdersWithoutRepeats
   h_.Ok("RegisterTaskDefinition", Body("ab", App()));
   std::vector<std::string> only_a = list_all(R"(,"familyPrefix":"a")", 40);
   EXPECT_EQ(only_a, std::vector<std::string>(asc.begin(), asc.begin() + 100));
+  EXPECT_EQ(list_all(R"(,"familyPrefix":"a","sort":"DESC")", 30),
+            std::vector<std::string>(asc.rend() - 100, asc.rend()));
+  std::string a_token(
+      h_.Ok("ListTaskDefinitions", R"({"familyPrefix":"a","maxResults":1})").at("nextToken").as_string());
+  EXPECT_EQ(h_.Error("ListTaskDefinitions",
+                     absl::StrCat(R"({"familyPrefix":"b","nextToken":")", a_token, "\"}")),
+            "InvalidParameterException: The nextToken provided is not valid.")
+      << "a token is bound to its family";
 
   h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"b:7"})");
   h_.Ok("DeregisterTaskDefinition", R"({"taskDefinition":"c:50"})");
