@@ -90,7 +90,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void StartSend();
   void OnSend(int32_t res);
   void UpdateTimer();
-  void OnTimer(TimerKind kind);
+  void ArmTimer(absl::Duration deadline);
+  void OnTimer();
   void MaybeFinishClose();
 
   HttpServer::Impl* server_;
@@ -119,7 +120,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   OpId send_op_ = 0;
   bool close_after_write_ = false;
 
-  TimerKind timer_kind_ = TimerKind::kNone;
+  TimerKind timer_kind_ = TimerKind::kNone;  // what the deadline is for
+  absl::Duration deadline_;                  // monotonic
+  bool timer_armed_ = false;
+  absl::Duration armed_deadline_;
   TimerId timer_ = 0;
   bool finished_ = false;
 };
@@ -320,35 +324,54 @@ void HttpConnection::OnSend(int32_t res) {
   UpdateTimer();
 }
 
+// One loop timer per connection at most, armed lazily (as nginx does): the
+// wanted deadline is a field, and the armed timer re-arms itself when it
+// fires early because the deadline moved. A request/response cycle on a
+// keep-alive connection then costs no timer operation at all.
 void HttpConnection::UpdateTimer() {
   TimerKind want = TimerKind::kNone;
-  if (state_ != State::kClosed) {
-    if (state_ == State::kOpen && InProgress()) {
-      want = TimerKind::kRequest;
-    } else if (state_ == State::kOpen && Idle()) {
-      want = TimerKind::kIdle;
-    }
+  if (state_ == State::kOpen && InProgress()) {
+    want = TimerKind::kRequest;
+  } else if (state_ == State::kOpen && Idle()) {
+    want = TimerKind::kIdle;
   }
   if (want == timer_kind_) {
     return;  // a request timer keeps its deadline from the request's start
   }
-  if (timer_kind_ != TimerKind::kNone) {
-    loop_.CancelTimer(timer_);
-  }
   timer_kind_ = want;
   if (want == TimerKind::kNone) {
-    return;
+    return;  // an armed timer finds nothing to do when it fires
   }
-  absl::Duration after =
-      want == TimerKind::kIdle ? options_.idle_timeout : options_.request_timeout;
-  timer_ = loop_.AddTimer(after, [weak = weak_from_this(), want] {
+  deadline_ = loop_.time().Monotonic() +
+              (want == TimerKind::kIdle ? options_.idle_timeout : options_.request_timeout);
+  if (!timer_armed_ || deadline_ < armed_deadline_) {
+    if (timer_armed_) {
+      loop_.CancelTimer(timer_);
+    }
+    ArmTimer(deadline_);
+  }
+}
+
+void HttpConnection::ArmTimer(absl::Duration deadline) {
+  timer_armed_ = true;
+  armed_deadline_ = deadline;
+  timer_ = loop_.AddTimer(deadline - loop_.time().Monotonic(), [weak = weak_from_this()] {
     if (auto self = weak.lock()) {
-      self->OnTimer(want);
+      self->OnTimer();
     }
   });
 }
 
-void HttpConnection::OnTimer(TimerKind kind) {
+void HttpConnection::OnTimer() {
+  timer_armed_ = false;
+  if (timer_kind_ == TimerKind::kNone || state_ == State::kClosed) {
+    return;
+  }
+  if (loop_.time().Monotonic() < deadline_) {
+    ArmTimer(deadline_);  // the deadline moved since this timer was armed
+    return;
+  }
+  TimerKind kind = timer_kind_;
   timer_kind_ = TimerKind::kNone;
   if (kind == TimerKind::kIdle) {
     Close();
@@ -380,9 +403,10 @@ void HttpConnection::Close() {
     return;
   }
   state_ = State::kClosed;
-  if (timer_kind_ != TimerKind::kNone) {
+  timer_kind_ = TimerKind::kNone;
+  if (timer_armed_) {
     loop_.CancelTimer(timer_);
-    timer_kind_ = TimerKind::kNone;
+    timer_armed_ = false;
   }
   if (recv_pending_) {
     loop_.Cancel(recv_op_);

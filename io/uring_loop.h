@@ -15,6 +15,9 @@ struct UringFeatures {
   bool waitid = false;   // IORING_OP_WAITID (6.7+); else pidfd poll + waitid
   bool ext_arg = false;  // IORING_FEAT_EXT_ARG: timed waits without a timeout SQE
   bool nodrop = false;   // IORING_FEAT_NODROP
+  // IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN (6.1+): only the thread that
+  // first runs the loop may run it afterwards.
+  bool defer_taskrun = false;
   std::string Describe() const;
 };
 

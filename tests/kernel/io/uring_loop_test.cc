@@ -294,6 +294,26 @@ TEST_F(UringLoopTest, ReadFileOfAMissingFileKeepsEnoent) {
             "failed to open /nonexistent/berth: No such file or directory [ENOENT]");
 }
 
+TEST_F(UringLoopTest, CreatedOnOneThreadRunOnAnother) {
+  std::atomic<bool> ran{false};
+  std::thread runner([&] {
+    loop_->Post([&] {
+      ran = true;
+      loop_->Stop();
+    });
+    EXPECT_TRUE(loop_->Run().ok());
+  });
+  runner.join();
+  EXPECT_TRUE(ran.load());
+  absl::Status again = loop_->RunOnce(absl::ZeroDuration());
+  if (loop_->features().defer_taskrun) {
+    // SINGLE_ISSUER: the thread that first ran the ring owns it.
+    EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  } else {
+    EXPECT_TRUE(again.ok());
+  }
+}
+
 TEST_F(UringLoopTest, FakeTimeSourceDrivesTimers) {
   FakeTimeSource clock;
   UringLoopOptions options;
