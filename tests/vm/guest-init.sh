@@ -60,6 +60,11 @@ log "mounting the host root"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot "$r" ||
   fail "failed to mount the host root (9p mount_tag hostroot)"
 
+# A pristine view of the host root, taken before the tmpfs mounts below
+# cover /tmp, /var/tmp and /run (a non-recursive bind keeps no submounts).
+mkdir -p /host
+mount -o bind "$r" /host || fail "failed to bind the host root to /host"
+
 mount -t proc proc "$r/proc" || fail "failed to mount proc in the chroot"
 mount -t sysfs sysfs "$r/sys" || fail "failed to mount sysfs in the chroot"
 mount -t cgroup2 cgroup2 "$r/sys/fs/cgroup" ||
@@ -81,6 +86,27 @@ for d in /tmp /var/tmp; do
 done
 if [ -d "$r/run" ]; then
   mount -t tmpfs -o mode=0755 tmpfs "$r/run" || fail "failed to mount tmpfs on /run"
+fi
+# Bring back the host directories the command needs from under those tmpfs
+# mounts (e.g. a clone in /tmp/ci): read-only, like the rest of the host.
+exposed=" "
+if [ -f /berth-run/keep ]; then
+  while IFS= read -r p; do
+    for d in /tmp /var/tmp /run; do
+      case "$p" in
+        "$d"/*)
+          rest=${p#"$d"/}
+          top="$d/${rest%%/*}"
+          case "$exposed" in *" $top "*) continue ;; esac
+          if [ -d "/host$top" ]; then
+            mkdir -p "$r$top" && mount -o bind "/host$top" "$r$top" ||
+              warn "failed to expose the host's $top in the guest"
+            exposed="$exposed$top "
+          fi
+          ;;
+      esac
+    done
+  done </berth-run/keep
 fi
 ip link set lo up 2>/dev/null || warn "failed to bring up the loopback interface"
 

@@ -271,6 +271,12 @@ printf 'BERTH_NONCE=%s\nBERTH_VERBOSE=%s\n' "$nonce" "$verbose" >"$work/run/bert
   for a in "$@"; do printf ' %s' "$(quote "$a")"; done
   printf '\n'
 } >"$work/run/berth-run/cmd.sh"
+# Host paths the guest must see although they sit under a place it covers
+# with tmpfs (/tmp, /var/tmp, /run): a checkout or build tree under /tmp.
+{
+  pwd
+  [[ ${1:-} == /* ]] && printf '%s\n' "$1"
+} >"$work/run/berth-run/keep"
 (cd "$work/run" && find . -mindepth 1 | LC_ALL=C sort | "${cpio_out[@]}") >"$work/run.cpio" 2>/dev/null ||
   die "failed to build the per-run archive"
 cat "$base_initrd" "$work/run.cpio" >"$work/initrd"
