@@ -13,6 +13,7 @@ Model::Model(ecs::ArnScope scope)
 
 std::vector<std::string> Model::Tables() {
   return {std::string(ClusterTable::kTable), std::string(TaskDefinitionTable::kTable),
+          std::string(ContainerInstanceTable::kTable),
           std::string(AccountSettingTable::kTable)};
 }
 
@@ -23,6 +24,8 @@ absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
     status = clusters_.Load(key, value);
   } else if (table == TaskDefinitionTable::kTable) {
     status = task_definitions_.Load(key, value);
+  } else if (table == ContainerInstanceTable::kTable) {
+    status = container_instances_.Load(key, value);
   } else if (table == AccountSettingTable::kTable) {
     status = account_settings_.Load(key, value);
   } else {

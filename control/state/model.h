@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "control/state/account_setting.h"
 #include "control/state/cluster_table.h"
+#include "control/state/container_instance_table.h"
 #include "control/state/task_definition_table.h"
 #include "control/store/store.h"
 #include "ecs/arn.h"
@@ -49,12 +50,17 @@ class Model {
   const ClusterTable& clusters() const { return clusters_; }
   TaskDefinitionTable& task_definitions() { return task_definitions_; }
   const TaskDefinitionTable& task_definitions() const { return task_definitions_; }
+  ContainerInstanceTable& container_instances() { return container_instances_; }
+  const ContainerInstanceTable& container_instances() const { return container_instances_; }
   AccountSettingTable& account_settings() { return account_settings_; }
   const AccountSettingTable& account_settings() const { return account_settings_; }
 
   std::string ClusterArn(std::string_view name) const { return ecs::ClusterArn(scope_, name); }
   std::string TaskDefinitionArn(std::string_view family, int32_t revision) const {
     return ecs::TaskDefinitionArn(scope_, family, revision);
+  }
+  std::string ContainerInstanceArn(std::string_view cluster, std::string_view id) const {
+    return ecs::ContainerInstanceArn(scope_, cluster, id);
   }
 
  private:
@@ -63,6 +69,7 @@ class Model {
   ecs::ArnScope scope_;
   ClusterTable clusters_;
   TaskDefinitionTable task_definitions_;
+  ContainerInstanceTable container_instances_{clusters_};
   AccountSettingTable account_settings_;
 };
 

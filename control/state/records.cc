@@ -6,6 +6,8 @@
 #include "boost/json/array.hpp"
 #include "boost/json/object.hpp"
 #include "boost/json/serialize.hpp"
+#include "ecs/arn.h"
+#include "ecs/container_instance_json.h"
 #include "ecs/json_text.h"
 #include "ecs/task_definition_json.h"
 #include "io/absl_compat.h"
@@ -198,6 +200,50 @@ absl::StatusOr<TaskDefinitionEntry> DecodeTaskDefinition(std::string_view json) 
     return Corrupt("'status' is missing");
   }
   entry.definition.task_definition_arn.clear();
+  return entry;
+}
+
+std::string EncodeContainerInstance(const ContainerInstanceEntry& entry) {
+  boost::json::value json = ecs::ToJson(entry.instance);
+  boost::json::object& o = json.as_object();
+  o["cluster"] = entry.cluster;
+  if (!entry.tags.empty()) {
+    boost::json::array tags;
+    for (const ecs::Tag& tag : entry.tags) {
+      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+    }
+    o["tags"] = std::move(tags);
+  }
+  return boost::json::serialize(o);
+}
+
+absl::StatusOr<ContainerInstanceEntry> DecodeContainerInstance(std::string_view json) {
+  absl::StatusOr<boost::json::object> o = ParseObject(json);
+  if (!o.ok()) {
+    return o.status();
+  }
+  ContainerInstanceEntry entry;
+  if (absl::Status s = GetString(*o, "cluster", true, &entry.cluster); !s.ok()) {
+    return s;
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+    return s;
+  }
+  for (auto& [k, v] : pairs) {
+    entry.tags.push_back({std::move(k), std::move(v)});
+  }
+  o->erase("tags");
+  o->erase("cluster");
+  absl::StatusOr<ecs::ContainerInstance> instance = ecs::ContainerInstanceFromJson(*o);
+  if (!instance.ok()) {
+    return Corrupt(Std(instance.status().message()));
+  }
+  entry.instance = *std::move(instance);
+  if (entry.instance.container_instance_arn.empty()) {
+    return Corrupt("'containerInstanceArn' is missing");
+  }
+  entry.id = std::string(ecs::IdOfArnOrId(entry.instance.container_instance_arn));
   return entry;
 }
 

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "control/state/account_setting.h"
+#include "control/state/container_instance_table.h"
 #include "control/state/task_definition_table.h"
 #include "ecs/cluster.h"
 
@@ -29,6 +30,12 @@ absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json);
 // and status are required.
 std::string EncodeTaskDefinition(const TaskDefinitionEntry& entry);
 absl::StatusOr<TaskDefinitionEntry> DecodeTaskDefinition(std::string_view json);
+
+// Table "container_instances", key = ContainerInstanceTable::Key(cluster,
+// id): the model's ContainerInstance plus "cluster" and "tags". The id is the
+// last part of containerInstanceArn, which is required.
+std::string EncodeContainerInstance(const ContainerInstanceEntry& entry);
+absl::StatusOr<ContainerInstanceEntry> DecodeContainerInstance(std::string_view json);
 
 }  // namespace berth::control::state
 

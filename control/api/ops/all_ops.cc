@@ -5,6 +5,7 @@ namespace berth::control::ops {
 void RegisterAllOperations(OperationRegistry& registry) {
   RegisterClusterOperations(registry);
   RegisterTaskDefinitionOperations(registry);
+  RegisterContainerInstanceOperations(registry);
   RegisterTagOperations(registry);
   RegisterAccountSettingOperations(registry);
 }

@@ -15,6 +15,10 @@ void RegisterClusterOperations(OperationRegistry& registry);
 // RegisterTaskDefinition, DescribeTaskDefinition, DeregisterTaskDefinition,
 // ListTaskDefinitions, ListTaskDefinitionFamilies.
 void RegisterTaskDefinitionOperations(OperationRegistry& registry);
+// RegisterContainerInstance, DescribeContainerInstances,
+// ListContainerInstances, DeregisterContainerInstance,
+// UpdateContainerInstancesState.
+void RegisterContainerInstanceOperations(OperationRegistry& registry);
 // TagResource, UntagResource, ListTagsForResource.
 void RegisterTagOperations(OperationRegistry& registry);
 // ListAccountSettings, PutAccountSetting, PutAccountSettingDefault,

@@ -1,0 +1,117 @@
+#include "control/api/ops/container_instance_common.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "boost/json/array.hpp"
+#include "control/api/ecs_error.h"
+#include "control/api/request_decoder.h"
+#include "ecs/arn.h"
+#include "ecs/container_instance_json.h"
+#include "io/absl_compat.h"
+
+namespace berth::control::ops {
+namespace {
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 128) {
+    return false;
+  }
+  for (char c : name) {
+    if (!IsAlnum(c) && c != '-' && c != '_' && c != '/' && c != '\\' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidValue(std::string_view value) {
+  if (value.empty() || value.size() > 128 || value.front() == ' ' || value.back() == ' ') {
+    return false;
+  }
+  for (char c : value) {
+    if (!IsAlnum(c) && c != '-' && c != '_' && c != '.' && c != '@' && c != '/' &&
+        c != '\\' && c != ':' && c != ' ') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsBuiltIn(std::string_view name) {
+  return absl::StartsWith(Absl(name), "ecs.") ||
+         absl::StartsWith(Absl(name), "com.amazonaws.ecs.");
+}
+
+}  // namespace
+
+const state::ContainerInstanceEntry* FindInstance(const state::Model& model,
+                                                  std::string_view cluster,
+                                                  std::string_view identifier) {
+  if (identifier.substr(0, 4) == "arn:") {
+    absl::StatusOr<ecs::Arn> arn = ecs::ParseArn(identifier);
+    if (!arn.ok() || arn->kind != ecs::kArnKindContainerInstance ||
+        arn->region != model.scope().region || arn->account != model.scope().account ||
+        (!arn->Cluster().empty() && arn->Cluster() != cluster)) {
+      return nullptr;
+    }
+  }
+  return model.container_instances().Find(cluster, ecs::IdOfArnOrId(identifier));
+}
+
+std::string InstanceArnOf(const state::Model& model, std::string_view cluster,
+                          std::string_view identifier) {
+  if (identifier.substr(0, 4) == "arn:") {
+    return std::string(identifier);
+  }
+  return model.ContainerInstanceArn(cluster, identifier);
+}
+
+boost::json::object ContainerInstanceToJson(const state::ContainerInstanceEntry& entry,
+                                            bool with_tags) {
+  boost::json::value json = ecs::ToJson(entry.instance);
+  boost::json::object& o = json.as_object();
+  if (with_tags) {
+    boost::json::array tags;
+    for (const ecs::Tag& tag : entry.tags) {
+      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+    }
+    o["tags"] = std::move(tags);
+  }
+  return std::move(o);
+}
+
+absl::Status ValidateAttributes(const std::vector<ecs::Attribute>& attributes, bool custom) {
+  for (const ecs::Attribute& attribute : attributes) {
+    if (!ValidName(attribute.name)) {
+      return InvalidParameter(absl::StrCat(
+          "Invalid attribute name '", Excerpt(attribute.name),
+          "': names have 1 to 128 letters, numbers, hyphens, underscores, slashes, "
+          "back slashes or periods."));
+    }
+    if (custom && absl::StartsWith(Absl(attribute.name), "ecs.")) {
+      return InvalidParameter(absl::StrCat("Invalid attribute name '", Excerpt(attribute.name),
+                                           "': the ecs. prefix is reserved."));
+    }
+    if (custom && attribute.value.has_value() && !ValidValue(*attribute.value)) {
+      return InvalidParameter(absl::StrCat(
+          "Invalid value for attribute '", Excerpt(attribute.name),
+          "': values have 1 to 128 letters, numbers, hyphens, underscores, periods, at signs, "
+          "slashes, back slashes, colons or spaces, and no leading or trailing space."));
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t CustomAttributeCount(const std::vector<ecs::Attribute>& attributes) {
+  size_t count = 0;
+  for (const ecs::Attribute& attribute : attributes) {
+    count += IsBuiltIn(attribute.name) ? 0 : 1;
+  }
+  return count;
+}
+
+}  // namespace berth::control::ops
