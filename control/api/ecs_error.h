@@ -29,6 +29,8 @@ inline constexpr std::string_view kClusterContainsTasks = "ClusterContainsTasksE
 inline constexpr std::string_view kResourceNotFound = "ResourceNotFoundException";
 inline constexpr std::string_view kUpdateInProgress = "UpdateInProgressException";
 inline constexpr std::string_view kLimitExceeded = "LimitExceededException";
+inline constexpr std::string_view kAttributeLimitExceeded = "AttributeLimitExceededException";
+inline constexpr std::string_view kTargetNotFound = "TargetNotFoundException";
 inline constexpr std::string_view kAccessDenied = "AccessDeniedException";
 inline constexpr std::string_view kThrottling = "ThrottlingException";
 // Protocol-level errors every AWS JSON service answers with.

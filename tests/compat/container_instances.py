@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Container instances through /usr/bin/aws and boto3: register from a JSON
 file (as the agent would), describe, list with a cluster-query-language
-filter (and a bad one rejected), drain and re-activate, DeleteCluster refused
+filter (and a bad one rejected), custom attributes, drain and re-activate, DeleteCluster refused
 while an instance is registered, deregister, and a restart keeps them."""
 import json
 import os
@@ -70,6 +70,33 @@ def main(s):
 
     _, out, _ = aws("describe-clusters", "--clusters", "prod")
     bc.expect_eq(out["clusters"][0]["registeredContainerInstancesCount"], 2, "count")
+
+    # Custom attributes.
+    _, out, _ = aws("put-attributes", "--cluster", "prod", "--attributes",
+                    f"name=stack,value=blue,targetType=container-instance,targetId={small}")
+    bc.expect_eq(out["attributes"][0]["targetId"], small, "put-attributes")
+    _, out, _ = aws("list-attributes", "--cluster", "prod", "--target-type",
+                    "container-instance", "--attribute-name", "stack")
+    bc.expect_eq(out["attributes"], [{"name": "stack", "value": "blue",
+                                      "targetType": "container-instance", "targetId": small}],
+                 "list-attributes")
+    got = ecs.list_container_instances(cluster="prod", filter="attribute:stack == blue")
+    bc.expect_eq(got["containerInstanceArns"], [small], "filter on a custom attribute")
+    bc.expect_client_error(lambda: ecs.put_attributes(cluster="prod", attributes=[
+        {"name": "stack", "value": "x", "targetId": "ffffffffffffffffffffffffffffffff"}]),
+        "TargetNotFoundException")
+    for i in range(9):
+        ecs.put_attributes(cluster="prod", attributes=[
+            {"name": f"extra{i}", "value": "1", "targetId": small}])
+    bc.expect_client_error(lambda: ecs.put_attributes(cluster="prod", attributes=[
+        {"name": "one-too-many", "value": "1", "targetId": small}]),
+        "AttributeLimitExceededException")
+    for i in range(9):
+        ecs.delete_attributes(cluster="prod", attributes=[{"name": f"extra{i}", "targetId": small}])
+    aws("delete-attributes", "--cluster", "prod", "--attributes", f"name=stack,targetId={small}")
+    _, out, _ = aws("list-attributes", "--cluster", "prod", "--target-type",
+                    "container-instance", "--attribute-name", "stack")
+    bc.expect_eq(out["attributes"], [], "delete-attributes")
 
     # Drain and re-activate.
     _, out, _ = aws("update-container-instances-state", "--cluster", "prod",

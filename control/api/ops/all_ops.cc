@@ -6,6 +6,7 @@ void RegisterAllOperations(OperationRegistry& registry) {
   RegisterClusterOperations(registry);
   RegisterTaskDefinitionOperations(registry);
   RegisterContainerInstanceOperations(registry);
+  RegisterAttributeOperations(registry);
   RegisterTagOperations(registry);
   RegisterAccountSettingOperations(registry);
 }

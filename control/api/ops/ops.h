@@ -19,6 +19,8 @@ void RegisterTaskDefinitionOperations(OperationRegistry& registry);
 // ListContainerInstances, DeregisterContainerInstance,
 // UpdateContainerInstancesState.
 void RegisterContainerInstanceOperations(OperationRegistry& registry);
+// PutAttributes, DeleteAttributes, ListAttributes (container instances).
+void RegisterAttributeOperations(OperationRegistry& registry);
 // TagResource, UntagResource, ListTagsForResource.
 void RegisterTagOperations(OperationRegistry& registry);
 // ListAccountSettings, PutAccountSetting, PutAccountSettingDefault,
