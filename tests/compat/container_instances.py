@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Container instances through /usr/bin/aws and boto3: register from a JSON
 file (as the agent would), describe, list with a cluster-query-language
-filter (and a bad one rejected), custom attributes, drain and re-activate, DeleteCluster refused
+filter (and a bad one rejected), custom attributes, tags, drain and re-activate, DeleteCluster refused
 while an instance is registered, deregister, and a restart keeps them."""
 import json
 import os
@@ -98,6 +98,15 @@ def main(s):
                     "container-instance", "--attribute-name", "stack")
     bc.expect_eq(out["attributes"], [], "delete-attributes")
 
+    # Tags.
+    aws("tag-resource", "--resource-arn", small, "--tags", "key=team,value=core")
+    _, out, _ = aws("list-tags-for-resource", "--resource-arn", small)
+    bc.expect_eq(out["tags"], [{"key": "team", "value": "core"}], "tags")
+    got = ecs.describe_container_instances(cluster="prod", containerInstances=[small],
+                                           include=["TAGS"])
+    bc.expect_eq(got["containerInstances"][0]["tags"], [{"key": "team", "value": "core"}],
+                 "describe include TAGS")
+
     # Drain and re-activate.
     _, out, _ = aws("update-container-instances-state", "--cluster", "prod",
                     "--container-instances", small, "--status", "DRAINING")
@@ -127,6 +136,8 @@ def main(s):
     bc.expect_eq(by_arn[small]["status"], "ACTIVE", "kept ACTIVE")
     bc.expect_eq(by_arn[large]["status"], "INACTIVE", "kept INACTIVE")
     bc.expect_eq(by_arn[small]["registeredResources"], ci["registeredResources"], "resources kept")
+    bc.expect_eq(ecs.list_tags_for_resource(resourceArn=small)["tags"],
+                 [{"key": "team", "value": "core"}], "tags kept")
     got = ecs.describe_clusters(clusters=["prod"])
     bc.expect_eq(got["clusters"][0]["registeredContainerInstancesCount"], 1, "count rebuilt")
 

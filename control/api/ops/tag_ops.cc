@@ -1,9 +1,9 @@
 // TagResource, UntagResource, ListTagsForResource.
 //
 // The resource is found by its ARN's kind; FindTagTarget() is the one place
-// that knows which kinds exist. Clusters and task definitions are taggable
-// today; each new taggable kind (tasks, services, container instances) adds a
-// case there.
+// that knows which kinds exist. Clusters, task definitions and container
+// instances are taggable today; each new taggable kind (tasks, services) adds
+// a case there.
 
 #include <algorithm>
 #include <optional>
@@ -58,6 +58,32 @@ absl::StatusOr<TagTarget> FindTaskDefinitionTarget(OpContext& ctx, const ecs::Ar
   return target;
 }
 
+// A container instance, by "container-instance/<cluster>/<id>" (or the short
+// "container-instance/<id>"). A deregistered (INACTIVE) one lists its tags
+// but cannot be tagged.
+absl::StatusOr<TagTarget> FindContainerInstanceTarget(OpContext& ctx, const ecs::Arn& arn,
+                                                      bool for_write) {
+  const state::ContainerInstanceEntry* entry = nullptr;
+  if (arn.region == ctx.model.scope().region && arn.account == ctx.model.scope().account) {
+    entry = ctx.model.container_instances().FindById(arn.Id());
+    if (entry != nullptr && !arn.Cluster().empty() && entry->cluster != arn.Cluster()) {
+      entry = nullptr;
+    }
+  }
+  if (entry == nullptr || (for_write && !entry->registered())) {
+    return EcsError(ecs_errors::kResourceNotFound,
+                    "The specified container instance does not exist.");
+  }
+  TagTarget target;
+  target.tags = entry->tags;
+  target.save = [&ctx, id = entry->id](std::vector<ecs::Tag> tags, state::ChangeSet& changes) {
+    state::ContainerInstanceEntry updated = *ctx.model.container_instances().FindById(id);
+    updated.tags = std::move(tags);
+    ctx.model.container_instances().Put(std::move(updated), changes);
+  };
+  return target;
+}
+
 absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resource_arn,
                                         bool for_write) {
   absl::StatusOr<ecs::Arn> arn = ecs::ParseArn(resource_arn);
@@ -89,6 +115,9 @@ absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resourc
   }
   if (arn->kind == ecs::kArnKindTaskDefinition) {
     return FindTaskDefinitionTarget(ctx, *arn);
+  }
+  if (arn->kind == ecs::kArnKindContainerInstance) {
+    return FindContainerInstanceTarget(ctx, *arn, for_write);
   }
   return EcsError(ecs_errors::kResourceNotFound,
                   absl::StrCat("The specified resource could not be found: berth cannot tag "

@@ -134,5 +134,26 @@ TEST_F(ContainerInstanceOpsTest, DrainReactivateDeregisterAndDeleteCluster) {
   h_.Ok("DeleteCluster", R"({"cluster":"prod"})");
 }
 
+TEST_F(ContainerInstanceOpsTest, TagsThroughTagResourceAndDescribe) {
+  std::string arn = Register();
+  h_.Ok("TagResource", absl::StrCat(R"({"resourceArn":")", arn,
+                                    R"(","tags":[{"key":"team","value":"core"}]})"));
+  EXPECT_EQ(h_.changes().size(), 1u);
+  boost::json::object out =
+      h_.Ok("ListTagsForResource", absl::StrCat(R"({"resourceArn":")", arn, R"("})"));
+  EXPECT_EQ(Json(out.at("tags")), R"([{"key":"team","value":"core"}])");
+  out = h_.Ok("DescribeContainerInstances",
+              absl::StrCat(R"({"cluster":"prod","include":["TAGS"],"containerInstances":[")", arn,
+                           R"("]})"));
+  EXPECT_EQ(Json(out.at("containerInstances").at(0).at("tags")),
+            R"([{"key":"team","value":"core"}])");
+  h_.Ok("UntagResource", absl::StrCat(R"({"resourceArn":")", arn, R"(","tagKeys":["team"]})"));
+  EXPECT_TRUE(h_.model().container_instances().entries().begin()->second.tags.empty());
+  std::string other = arn;
+  other.replace(other.find("/prod/"), 6, "/test/");
+  EXPECT_THAT(h_.Error("ListTagsForResource", absl::StrCat(R"({"resourceArn":")", other, R"("})")),
+              StartsWith("ResourceNotFoundException"));
+}
+
 }  // namespace
 }  // namespace berth::control
