@@ -276,7 +276,9 @@ absl::StatusOr<boost::json::object> ListContainerInstances(OpContext& ctx, const
   std::string prefix = absl::StrCat(cluster->name, "/");
   boost::json::array arns;
   std::string last;
-  auto it = page.has_token ? entries.upper_bound(page.after) : entries.lower_bound(prefix);
+  // A token of another cluster's list must not start before this cluster.
+  auto it = page.has_token && page.after > prefix ? entries.upper_bound(page.after)
+                                                   : entries.lower_bound(prefix);
   bool more = false;
   for (; it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     const ecs::ContainerInstance& instance = it->second.instance;

@@ -103,6 +103,15 @@ TEST_F(ContainerInstanceOpsTest, ListFiltersWithTheQueryLanguageAndPages) {
               absl::StrCat(R"({"cluster":"prod","maxResults":2,"nextToken":")", token, R"("})"));
   EXPECT_EQ(out.at("containerInstanceArns").as_array().size(), 1u);
   EXPECT_FALSE(out.contains("nextToken"));
+  // A token from a cluster that sorts before this one starts at its beginning.
+  h_.Ok("CreateCluster", R"({"clusterName":"zz"})");
+  out = h_.Ok("ListContainerInstances",
+              absl::StrCat(R"({"cluster":"zz","nextToken":")", token, R"("})"));
+  EXPECT_TRUE(out.at("containerInstanceArns").as_array().empty());
+  h_.Ok("RegisterContainerInstance", R"({"cluster":"zz"})");
+  out = h_.Ok("ListContainerInstances",
+              absl::StrCat(R"({"cluster":"zz","nextToken":")", token, R"("})"));
+  EXPECT_EQ(out.at("containerInstanceArns").as_array().size(), 1u);
 }
 
 TEST_F(ContainerInstanceOpsTest, DrainReactivateDeregisterAndDeleteCluster) {
