@@ -10,6 +10,7 @@
 #include "ecs/container_instance_json.h"
 #include "ecs/json_text.h"
 #include "ecs/task_definition_json.h"
+#include "io/status.h"
 #include "io/absl_compat.h"
 
 namespace berth::control::state {
@@ -73,19 +74,34 @@ absl::StatusOr<boost::json::object> ParseObject(std::string_view json) {
   return std::move(value->get_object());
 }
 
+// Tags are stored inside each record as [{"key","value"}], as ECS writes them.
+void PutTags(const std::vector<ecs::Tag>& tags, boost::json::object& o) {
+  if (tags.empty()) {
+    return;
+  }
+  boost::json::array out;
+  for (const ecs::Tag& tag : tags) {
+    out.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
+  }
+  o["tags"] = std::move(out);
+}
+
+absl::Status GetTags(const boost::json::object& o, std::vector<ecs::Tag>* tags) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  RETURN_IF_ERROR(GetPairs(o, "tags", "key", "value", &pairs));
+  for (auto& [k, v] : pairs) {
+    tags->push_back({std::move(k), std::move(v)});
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string EncodeCluster(const ecs::Cluster& cluster) {
   boost::json::object o;
   o["clusterName"] = cluster.name;
   o["status"] = cluster.status;
-  if (!cluster.tags.empty()) {
-    boost::json::array tags;
-    for (const ecs::Tag& tag : cluster.tags) {
-      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
-    }
-    o["tags"] = std::move(tags);
-  }
+  PutTags(cluster.tags, o);
   if (!cluster.settings.empty()) {
     boost::json::array settings;
     for (const ecs::ClusterSetting& s : cluster.settings) {
@@ -115,14 +131,10 @@ absl::StatusOr<ecs::Cluster> DecodeCluster(std::string_view json) {
       cluster.status != ecs::kClusterStatusInactive) {
     return Corrupt(absl::StrCat("unknown status '", cluster.status, "'"));
   }
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+  if (absl::Status s = GetTags(*o, &cluster.tags); !s.ok()) {
     return s;
   }
-  for (auto& [k, v] : pairs) {
-    cluster.tags.push_back({std::move(k), std::move(v)});
-  }
-  pairs.clear();
+  std::vector<std::pair<std::string, std::string>> pairs;
   if (absl::Status s = GetPairs(*o, "settings", "name", "value", &pairs); !s.ok()) {
     return s;
   }
@@ -164,13 +176,7 @@ absl::StatusOr<AccountSetting> DecodeAccountSetting(std::string_view json) {
 std::string EncodeTaskDefinition(const TaskDefinitionEntry& entry) {
   boost::json::value json = ecs::ToJson(entry.definition);
   boost::json::object& o = json.as_object();
-  if (!entry.tags.empty()) {
-    boost::json::array tags;
-    for (const ecs::Tag& tag : entry.tags) {
-      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
-    }
-    o["tags"] = std::move(tags);
-  }
+  PutTags(entry.tags, o);
   return boost::json::serialize(o);
 }
 
@@ -180,12 +186,8 @@ absl::StatusOr<TaskDefinitionEntry> DecodeTaskDefinition(std::string_view json) 
     return o.status();
   }
   TaskDefinitionEntry entry;
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+  if (absl::Status s = GetTags(*o, &entry.tags); !s.ok()) {
     return s;
-  }
-  for (auto& [k, v] : pairs) {
-    entry.tags.push_back({std::move(k), std::move(v)});
   }
   o->erase("tags");
   absl::StatusOr<ecs::TaskDefinition> definition = ecs::TaskDefinitionFromJson(*o);
@@ -207,13 +209,7 @@ std::string EncodeContainerInstance(const ContainerInstanceEntry& entry) {
   boost::json::value json = ecs::ToJson(entry.instance);
   boost::json::object& o = json.as_object();
   o["cluster"] = entry.cluster;
-  if (!entry.tags.empty()) {
-    boost::json::array tags;
-    for (const ecs::Tag& tag : entry.tags) {
-      tags.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
-    }
-    o["tags"] = std::move(tags);
-  }
+  PutTags(entry.tags, o);
   return boost::json::serialize(o);
 }
 
@@ -226,12 +222,8 @@ absl::StatusOr<ContainerInstanceEntry> DecodeContainerInstance(std::string_view 
   if (absl::Status s = GetString(*o, "cluster", true, &entry.cluster); !s.ok()) {
     return s;
   }
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (absl::Status s = GetPairs(*o, "tags", "key", "value", &pairs); !s.ok()) {
+  if (absl::Status s = GetTags(*o, &entry.tags); !s.ok()) {
     return s;
-  }
-  for (auto& [k, v] : pairs) {
-    entry.tags.push_back({std::move(k), std::move(v)});
   }
   o->erase("tags");
   o->erase("cluster");
