@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "boost/json/object.hpp"
@@ -35,12 +36,23 @@
 
 namespace berth::control {
 
+class AgentDispatch;  // control/api/agent_dispatch.h
+
 struct OpContext {
   state::Model& model;
   state::ChangeSet& changes;
   io::Rng& rng;           // ids (ecs::NewResourceId)
   absl::Time now;         // timestamps users see (createdAt, ...)
   std::string principal;  // the caller's principal ARN (berth: the account root)
+  // The agent channel (RunTask/StartTask/StopTask send through it). nullptr
+  // where there is none (unit tests of operations that send nothing): an
+  // operation then sends nothing and says so in no way.
+  AgentDispatch* agents = nullptr;
+  // Run by the framework once this request's ChangeSet is durable (true) or
+  // its commit failed (false); at once with true when nothing changed. In
+  // the order added. For effects that must wait for durability (publishing
+  // staged agent messages).
+  std::vector<absl::AnyInvocable<void(bool durable)>> after_commit = {};
 };
 
 using OpFn = absl::StatusOr<boost::json::object> (*)(OpContext& ctx, const Args& args);

@@ -49,6 +49,17 @@ void ContainerInstanceTable::Put(ContainerInstanceEntry entry, ChangeSet& change
   Insert(std::move(entry));
 }
 
+void ContainerInstanceTable::SetAgentConnected(std::string_view id, bool connected) {
+  auto it = key_by_id_.find(id);
+  if (it == key_by_id_.end()) {
+    return;
+  }
+  auto entry = by_key_.find(it->second);
+  if (entry != by_key_.end()) {
+    entry->second.instance.agent_connected = connected;
+  }
+}
+
 absl::Status ContainerInstanceTable::Load(std::string_view key, std::string_view value) {
   absl::StatusOr<ContainerInstanceEntry> entry = DecodeContainerInstance(value);
   if (!entry.ok()) {

@@ -55,6 +55,10 @@ class ContainerInstanceTable {
   // Inserts or replaces the instance and records the write.
   void Put(ContainerInstanceEntry entry, ChangeSet& changes);
 
+  // The agent's connection (AgentChannel's connection callback). In memory
+  // only: not a stored change. Unknown ids are ignored.
+  void SetAgentConnected(std::string_view id, bool connected);
+
   // All instances, in key order (so grouped by cluster).
   const Map& entries() const { return by_key_; }
 
