@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/state/records.h"
+#include "control/state/schedulers.h"
 #include "io/absl_compat.h"
 
 namespace berth::control::state {
@@ -46,6 +47,9 @@ void ContainerInstanceTable::Insert(ContainerInstanceEntry entry) {
 
 void ContainerInstanceTable::Put(ContainerInstanceEntry entry, ChangeSet& changes) {
   changes.Put(kTable, Key(entry.cluster, entry.id), EncodeContainerInstance(entry));
+  if (schedulers_ != nullptr) {
+    schedulers_->InstanceChanged(entry);
+  }
   Insert(std::move(entry));
 }
 
@@ -55,8 +59,14 @@ void ContainerInstanceTable::SetAgentConnected(std::string_view id, bool connect
     return;
   }
   auto entry = by_key_.find(it->second);
-  if (entry != by_key_.end()) {
-    entry->second.instance.agent_connected = connected;
+  if (entry == by_key_.end() || entry->second.instance.agent_connected == connected) {
+    return;
+  }
+  entry->second.instance.agent_connected = connected;
+  if (schedulers_ != nullptr && entry->second.registered()) {
+    schedulers_->Of(entry->second.cluster)
+        .SetAgentConnected(entry->second.instance.container_instance_arn, connected)
+        .IgnoreError();
   }
 }
 

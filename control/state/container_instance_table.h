@@ -21,6 +21,8 @@
 
 namespace berth::control::state {
 
+class Schedulers;
+
 // One instance, the cluster it is registered to, and its tags
 // (ContainerInstance keeps unmodelled members in `other`; tags live here).
 struct ContainerInstanceEntry {
@@ -42,7 +44,9 @@ class ContainerInstanceTable {
   static constexpr std::string_view kTable = "container_instances";
   using Map = std::map<std::string, ContainerInstanceEntry, std::less<>>;
 
-  explicit ContainerInstanceTable(ClusterTable& clusters) : clusters_(&clusters) {}
+  // `schedulers` may be nullptr (no scheduler view to keep current).
+  ContainerInstanceTable(ClusterTable& clusters, Schedulers* schedulers)
+      : clusters_(&clusters), schedulers_(schedulers) {}
 
   // "<cluster>/<id>", the record key.
   static std::string Key(std::string_view cluster, std::string_view id);
@@ -69,6 +73,7 @@ class ContainerInstanceTable {
   void Insert(ContainerInstanceEntry entry);
 
   ClusterTable* clusters_;
+  Schedulers* schedulers_;
   Map by_key_;
   std::map<std::string, std::string, std::less<>> key_by_id_;
 };

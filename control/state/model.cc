@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "io/absl_compat.h"
+#include "io/status.h"
 
 namespace berth::control::state {
 
@@ -13,8 +14,9 @@ Model::Model(ecs::ArnScope scope)
 
 std::vector<std::string> Model::Tables() {
   return {std::string(ClusterTable::kTable), std::string(TaskDefinitionTable::kTable),
-          std::string(ContainerInstanceTable::kTable),
-          std::string(AccountSettingTable::kTable)};
+          std::string(ContainerInstanceTable::kTable), std::string(TaskTable::kTable),
+          std::string(AccountSettingTable::kTable), std::string(AgentOutboxTable::kTable),
+          std::string(AgentOutboxTable::kMessagesTable)};
 }
 
 absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
@@ -26,8 +28,14 @@ absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
     status = task_definitions_.Load(key, value);
   } else if (table == ContainerInstanceTable::kTable) {
     status = container_instances_.Load(key, value);
+  } else if (table == TaskTable::kTable) {
+    status = tasks_.Load(key, value);
   } else if (table == AccountSettingTable::kTable) {
     status = account_settings_.Load(key, value);
+  } else if (table == AgentOutboxTable::kTable) {
+    status = agent_outboxes_.LoadHeader(key, value);
+  } else if (table == AgentOutboxTable::kMessagesTable) {
+    status = agent_outboxes_.LoadMessage(key, value);
   } else {
     // A table this version does not know: written by a newer berth-control.
     // Refuse rather than drop its records on the next write.
@@ -42,9 +50,12 @@ absl::Status Model::LoadRecord(std::string_view table, std::string_view key,
 }
 
 absl::Status Model::Load(Store& store) {
-  return store.Load([this](std::string_view table, std::string_view key, std::string_view value) {
-    return LoadRecord(table, key, value);
-  });
+  RETURN_IF_ERROR(
+      store.Load([this](std::string_view table, std::string_view key, std::string_view value) {
+        return LoadRecord(table, key, value);
+      }));
+  schedulers_.Rebuild(container_instances_, tasks_);
+  return absl::OkStatus();
 }
 
 }  // namespace berth::control::state

@@ -19,9 +19,12 @@
 
 #include "absl/status/status.h"
 #include "control/state/account_setting.h"
+#include "control/state/agent_outbox_table.h"
 #include "control/state/cluster_table.h"
 #include "control/state/container_instance_table.h"
+#include "control/state/schedulers.h"
 #include "control/state/task_definition_table.h"
+#include "control/state/task_table.h"
 #include "control/store/store.h"
 #include "ecs/arn.h"
 
@@ -52,6 +55,14 @@ class Model {
   const TaskDefinitionTable& task_definitions() const { return task_definitions_; }
   ContainerInstanceTable& container_instances() { return container_instances_; }
   const ContainerInstanceTable& container_instances() const { return container_instances_; }
+  TaskTable& tasks() { return tasks_; }
+  const TaskTable& tasks() const { return tasks_; }
+  // The scheduler's view of each cluster, kept current by the tables.
+  Schedulers& schedulers() { return schedulers_; }
+  const Schedulers& schedulers() const { return schedulers_; }
+  // The stored agent outboxes (control/api/agent_dispatch.h keeps them).
+  AgentOutboxTable& agent_outboxes() { return agent_outboxes_; }
+  const AgentOutboxTable& agent_outboxes() const { return agent_outboxes_; }
   AccountSettingTable& account_settings() { return account_settings_; }
   const AccountSettingTable& account_settings() const { return account_settings_; }
 
@@ -62,6 +73,9 @@ class Model {
   std::string ContainerInstanceArn(std::string_view cluster, std::string_view id) const {
     return ecs::ContainerInstanceArn(scope_, cluster, id);
   }
+  std::string TaskArn(std::string_view cluster, std::string_view id) const {
+    return ecs::TaskArn(scope_, cluster, id);
+  }
 
  private:
   absl::Status LoadRecord(std::string_view table, std::string_view key, std::string_view value);
@@ -69,8 +83,11 @@ class Model {
   ecs::ArnScope scope_;
   ClusterTable clusters_;
   TaskDefinitionTable task_definitions_;
-  ContainerInstanceTable container_instances_{clusters_};
+  Schedulers schedulers_;
+  ContainerInstanceTable container_instances_{clusters_, &schedulers_};
+  TaskTable tasks_{clusters_, schedulers_};
   AccountSettingTable account_settings_;
+  AgentOutboxTable agent_outboxes_;
 };
 
 }  // namespace berth::control::state
