@@ -351,6 +351,7 @@ boost::json::object WritePhase(Bench& b, std::vector<std::string>* arns,
   }
   Progress(absl::StrCat("phase 1: ", op, " from ", b.conns.size(), " connections, warm-up ",
                         b.flags.warmup, " s, then ", b.flags.duration, " s"));
+  out["load_at_start"] = MachineLoad();
   Metrics before = b.FetchMetrics();
   PhaseSpec spec = b.Spec(op, b.flags.warmup, b.flags.duration);
   spec.next_request = [&](int) { return EcsRequest(b.host, op, body); };
@@ -447,6 +448,7 @@ boost::json::object ReadPhase(Bench& b, const std::vector<std::string>& arns) {
   }
   Progress(absl::StrCat("phase 2: ", op, " of ", batch, " ARNs per call (", requests.size(),
                         " distinct batches) from ", b.conns.size(), " connections"));
+  out["load_at_start"] = MachineLoad();
   Metrics before = b.FetchMetrics();
   PhaseSpec spec = b.Spec(op, b.flags.warmup, b.flags.duration);
   uint64_t next = 0;
