@@ -5,9 +5,12 @@
 //   berth-control --listen 127.0.0.1:8080 --data-dir DIR
 //                 [--region us-east-1] [--account 000000000000]
 //                 [--credentials FILE] [--log-level info]
+//                 [--agent-poll-timeout 20] [--agent-disconnect-after 60]
 //
 // Start-up: open the store (refusing a corrupt or foreign one with the
-// store's message), rebuild the model from it, listen, log one "ready" line.
+// store's message), rebuild the model from it, listen, restore the agent
+// outboxes (before the loop runs, so before any request is read), log one
+// "ready" line.
 // SIGTERM/SIGINT: stop accepting, answer what is in flight, close the store,
 // exit 0. A failed store commit: answer ServerException, shut down, exit 1
 // (systemd's Restart=on-failure brings it back from the durable state).
@@ -26,7 +29,10 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "control/agents/agent_channel.h"
+#include "control/api/agent_dispatch.h"
 #include "control/api/api_service.h"
 #include "control/api/ops/ops.h"
 #include "control/auth/authenticator.h"
@@ -52,7 +58,24 @@ struct Flags {
   std::string account = "000000000000";
   std::string credentials;
   std::string log_level = "info";
+  std::string agent_poll_timeout = "20";
+  std::string agent_disconnect_after = "60";
+  // Parsed from the two above.
+  absl::Duration poll_timeout;
+  absl::Duration disconnect_after;
 };
+
+// A duration flag in seconds (fractions allowed), more than 0 and at most
+// one hour. Returns "" or what is wrong.
+std::string ParseSeconds(std::string_view name, const std::string& text, absl::Duration* out) {
+  double seconds = 0;
+  if (!absl::SimpleAtod(text, &seconds) || !(seconds > 0) || seconds > 3600) {
+    return absl::StrCat(Absl(name), " must be a number of seconds above 0 and at most 3600, not '",
+                        text, "'");
+  }
+  *out = absl::Seconds(seconds);
+  return "";
+}
 
 int Usage(const char* argv0, std::string_view problem) {
   if (!problem.empty()) {
@@ -61,7 +84,9 @@ int Usage(const char* argv0, std::string_view problem) {
   }
   std::fprintf(stderr,
                "usage: %s --listen ADDR:PORT --data-dir DIR [--region R] [--account A]\n"
-               "          [--credentials FILE] [--log-level debug|info|warn|error]\n",
+               "          [--credentials FILE] [--log-level debug|info|warn|error]\n"
+               "          [--agent-poll-timeout SECONDS (20)] [--agent-disconnect-after SECONDS "
+               "(60)]\n",
                argv0);
   return 2;
 }
@@ -73,7 +98,9 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
     std::string* value;
   } known[] = {{"--listen", &flags->listen},       {"--data-dir", &flags->data_dir},
                {"--region", &flags->region},       {"--account", &flags->account},
-               {"--credentials", &flags->credentials}, {"--log-level", &flags->log_level}};
+               {"--credentials", &flags->credentials}, {"--log-level", &flags->log_level},
+               {"--agent-poll-timeout", &flags->agent_poll_timeout},
+               {"--agent-disconnect-after", &flags->agent_disconnect_after}};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     bool matched = false;
@@ -105,6 +132,16 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
   if (flags->account.size() != 12 ||
       !std::all_of(flags->account.begin(), flags->account.end(), absl::ascii_isdigit)) {
     return "--account must be 12 digits";
+  }
+  if (std::string problem =
+          ParseSeconds("--agent-poll-timeout", flags->agent_poll_timeout, &flags->poll_timeout);
+      !problem.empty()) {
+    return problem;
+  }
+  if (std::string problem = ParseSeconds("--agent-disconnect-after",
+                                         flags->agent_disconnect_after, &flags->disconnect_after);
+      !problem.empty()) {
+    return problem;
   }
   return "";
 }
@@ -185,6 +222,14 @@ int Main(int argc, char** argv) {
   io::Rng rng(io::Rng::RandomSeed());
   OperationRegistry ops;
   ops::RegisterAllOperations(ops);
+  // The agent channel outlives the API service (which holds its replies and
+  // commit hooks) and is restored once the listen address, which its
+  // DiscoverPollEndpoint answer names, is known.
+  agents::AgentChannelOptions channel_options;
+  channel_options.poll_timeout = flags.poll_timeout;
+  channel_options.disconnect_after = flags.disconnect_after;
+  agents::AgentChannel channel(**loop, channel_options);
+  std::optional<AgentDispatch> dispatch;
   ApiService api(**loop, model, **store, authenticator, ops, rng);
   io::HttpServer::Options server_options;
   // Above the API's own 1 MiB limit, so an oversized request is read whole
@@ -197,6 +242,17 @@ int Main(int argc, char** argv) {
     (*store)->Close().IgnoreError();
     return 1;
   }
+  // A held poll is a request waiting for its handler: the server's idle
+  // timeout does not apply to it and its request timeout stops once the
+  // request is read, so neither cuts a poll however long it is held.
+  dispatch.emplace(channel, model, absl::StrCat("http://", server.address().ToString()));
+  if (absl::Status restored = dispatch->Restore(); !restored.ok()) {
+    LOG(ERROR) << "refusing to start: the store in " << flags.data_dir
+               << " does not load: " << restored.message();
+    (*store)->Close().IgnoreError();
+    return 1;
+  }
+  api.SetAgentDispatch(&*dispatch);
 
   int exit_code = 0;
   bool stopping = false;
@@ -221,7 +277,7 @@ int Main(int argc, char** argv) {
             << flags.region << ", account " << flags.account << ", "
             << model.clusters().entries().size() << " clusters, data dir " << flags.data_dir
             << ", auth " << (authenticator.dev_mode() ? "dev mode" : "SigV4 with --credentials")
-            << ")";
+            << ", agent poll timeout " << flags.poll_timeout << ")";
   if (absl::Status ran = (*loop)->Run(); !ran.ok()) {
     LOG(ERROR) << "event loop failed: " << ran;
     exit_code = 1;

@@ -112,6 +112,9 @@ class AgentChannel {
   // durable yet by definition), ordered by instance ARN.
   std::vector<OutboxRecord> Snapshot() const;
   std::optional<OutboxRecord> SnapshotInstance(absl::string_view instance_arn) const;
+  // SnapshotInstance without the messages: the outbox header (last_seq,
+  // acked_seq) the API layer stores as acks advance.
+  std::optional<OutboxRecord> SnapshotHeader(absl::string_view instance_arn) const;
   // Replaces the channel's contents with `records` (on start, before any
   // poll). Restored instances start disconnected, with no callback: nothing
   // has been heard from them since the restart. Messages at or below a

@@ -26,6 +26,15 @@ std::optional<OutboxRecord> AgentChannel::SnapshotInstance(
   return record;
 }
 
+std::optional<OutboxRecord> AgentChannel::SnapshotHeader(absl::string_view instance_arn) const {
+  const Outbox* box = Find(instance_arn);
+  if (box == nullptr) {
+    return std::nullopt;
+  }
+  return OutboxRecord{.instance_arn = box->arn, .last_seq = box->last_seq,
+                      .acked_seq = box->acked_seq, .messages = {}};
+}
+
 std::vector<OutboxRecord> AgentChannel::Snapshot() const {
   std::vector<OutboxRecord> out;
   out.reserve(boxes_.size());

@@ -49,12 +49,25 @@ class AgentDispatch {
   // DeregisterContainerInstance: the outbox and its records are dropped.
   void InstanceDeregistered(OpContext& ctx, std::string_view instance_arn);
 
+  // The poll's lazy ack persistence (docs/agent-protocol.md, "Durability"):
+  // true when the channel's acked_seq for the instance is past the stored
+  // header's, and PersistAck() records the header (which also deletes the
+  // acknowledged message records). PersistAck does nothing for an instance
+  // the channel no longer knows.
+  bool AckUnpersisted(std::string_view instance_arn) const;
+  void PersistAck(OpContext& ctx, std::string_view instance_arn);
+
+  // Container instances whose agent is connected (the /metrics gauge).
+  size_t ConnectedInstances() const;
+
   // DiscoverPollEndpoint's answer.
   const std::string& endpoint() const { return endpoint_; }
   agents::AgentChannel& channel() { return channel_; }
 
  private:
   agents::AgentChannel& channel_;
+  void PutHeader(OpContext& ctx, std::string_view instance_arn);
+
   state::Model& model_;
   std::string endpoint_;
 };

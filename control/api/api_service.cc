@@ -5,8 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "boost/json/serialize.hpp"
+#include "control/api/agent_poll.h"
 #include "control/api/ecs_error.h"
+#include "control/api/ops/cluster_common.h"
 #include "control/api/request_decoder.h"
+#include "ecs/arn.h"
 #include "io/absl_compat.h"
 #include "io/log.h"
 
@@ -23,7 +26,15 @@ constexpr std::string_view kWritesFailedMessage =
     "retry the request.";
 constexpr std::string_view kNotFoundText =
     "berth-control: the ECS API is POST / with X-Amz-Target: "
-    "AmazonEC2ContainerServiceV20141113.<Operation>; metrics are GET /metrics.\n";
+    "AmazonEC2ContainerServiceV20141113.<Operation>; agents poll POST /agent/v1/poll; "
+    "metrics are GET /metrics.\n";
+constexpr std::string_view kPollPath = "/agent/v1/poll";
+// The poll's label in berth_api_requests_total.
+constexpr std::string_view kPollOperation = "AgentPoll";
+constexpr std::string_view kInactiveInstance = "InactiveInstanceException";
+constexpr std::string_view kInactiveInstanceMessage =
+    "The container instance is deregistered (INACTIVE); register it again to use it.";
+constexpr std::string_view kPollContentType = "application/json";
 
 io::HttpResponse JsonResponse(int status, std::string body) {
   io::HttpResponse response;
@@ -74,7 +85,15 @@ void ApiService::Handle(io::HttpRequest request, Reply reply) {
     io::HttpResponse response;
     response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     response.body = metrics_.Render(store_.stats(), waiting_.size(), failed_);
+    if (agents_ != nullptr) {
+      RenderAgentChannelMetrics(agents_->channel().stats(), agents_->ConnectedInstances(),
+                                &response.body);
+    }
     reply(std::move(response));
+    return;
+  }
+  if (path == kPollPath && request.method == "POST") {
+    HandlePoll(request, std::move(reply), started);
     return;
   }
   if (path != "/" || request.method != "POST") {
@@ -148,7 +167,7 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
   }
 
   state::ChangeSet changes;
-  OpContext ctx{model_, changes, rng_, loop_.time().Now(), model_.root_principal_arn()};
+  OpContext ctx = NewContext(changes);
   absl::StatusOr<boost::json::object> output = decoded->fn(ctx, Args(decoded->body));
   io::HttpResponse response;
   if (output.ok()) {
@@ -156,24 +175,186 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
   } else {
     response = ErrorResponse(output.status(), &error_type, decoded->operation);
   }
-  if (!changes.empty()) {
-    uint64_t seq = ++queued_;
-    size_t count = changes.size();
-    absl::Duration submitted = loop_.time().Monotonic();
-    std::weak_ptr<ApiService*> weak = self_;
-    store_.Commit(changes.Take(), [weak, seq, count, submitted](absl::Status status) {
-      if (std::shared_ptr<ApiService*> self = weak.lock()) {
-        (*self)->OnCommitted(seq, count, submitted, status);
-      }
-    });
-  }
-  response = with_id(std::move(response));
-  if (queued_ <= durable_) {
-    Send(decoded->operation, error_type, std::move(response), reply, started);
+  CommitChanges(changes, std::move(ctx.after_commit));
+  Release(decoded->operation, std::move(error_type), with_id(std::move(response)),
+          std::move(reply), started);
+}
+
+OpContext ApiService::NewContext(state::ChangeSet& changes) {
+  OpContext ctx{model_, changes, rng_, loop_.time().Now(), model_.root_principal_arn()};
+  ctx.agents = agents_;
+  return ctx;
+}
+
+void ApiService::CommitChanges(state::ChangeSet& changes, Hooks hooks) {
+  if (changes.empty()) {
+    for (auto& hook : hooks) {
+      hook(true);
+    }
     return;
   }
-  waiting_.push_back(Waiting{queued_, decoded->operation, std::move(error_type),
-                             std::move(response), std::move(reply), started});
+  uint64_t seq = ++queued_;
+  size_t count = changes.size();
+  absl::Duration submitted = loop_.time().Monotonic();
+  std::weak_ptr<ApiService*> weak = self_;
+  store_.Commit(changes.Take(), [weak, seq, count, submitted,
+                                 hooks = std::move(hooks)](absl::Status status) mutable {
+    if (std::shared_ptr<ApiService*> self = weak.lock()) {
+      for (auto& hook : hooks) {
+        hook(status.ok());
+      }
+      (*self)->OnCommitted(seq, count, submitted, status);
+    }
+  });
+}
+
+void ApiService::Release(std::string_view operation, std::string error_type,
+                         io::HttpResponse response, Reply reply, absl::Duration started) {
+  if (queued_ <= durable_) {
+    Send(operation, error_type, std::move(response), reply, started);
+    return;
+  }
+  if (failed_) {
+    // Nothing will become durable any more (OnCommitted answered the rest).
+    io::HttpResponse failed = EcsErrorResponse(ecs_errors::kServer, kWritesFailedMessage);
+    for (auto& header : response.headers) {
+      if (header.first == "x-amzn-RequestId") {
+        failed.headers.push_back(header);
+      }
+    }
+    Send(operation, ecs_errors::kServer, std::move(failed), reply, started);
+    return;
+  }
+  waiting_.push_back(Waiting{queued_, operation, std::move(error_type), std::move(response),
+                             std::move(reply), started});
+}
+
+void ApiService::RunInternal(absl::AnyInvocable<void(OpContext&)> fn) {
+  if (failed_) {
+    return;
+  }
+  state::ChangeSet changes;
+  OpContext ctx = NewContext(changes);
+  fn(ctx);
+  CommitChanges(changes, std::move(ctx.after_commit));
+}
+
+void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duration started) {
+  std::string request_id = NewRequestId();
+  auto error = [&](const absl::Status& status) {
+    std::string error_type;
+    io::HttpResponse response = ErrorResponse(status, &error_type, kPollOperation);
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    Release(kPollOperation, std::move(error_type), std::move(response), std::move(reply),
+            started);
+  };
+  if (request.body.size() > options_.max_request_bytes) {
+    error(EcsError(ecs_errors::kRequestEntityTooLarge,
+                   absl::StrCat("The request body of ", request.body.size(),
+                                " bytes is larger than the ", options_.max_request_bytes,
+                                "-byte limit.")));
+    return;
+  }
+  if (absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request); !caller.ok()) {
+    error(caller.status());
+    return;
+  }
+  if (agents_ == nullptr) {
+    error(EcsError(ecs_errors::kServer, "The agent channel is not enabled on this server."));
+    return;
+  }
+  if (failed_) {
+    error(EcsError(ecs_errors::kServer, kWritesFailedMessage));
+    return;
+  }
+  absl::StatusOr<AgentPollRequest> poll = DecodeAgentPoll(request.body);
+  if (!poll.ok()) {
+    error(poll.status());
+    return;
+  }
+  absl::StatusOr<const ecs::Cluster*> cluster = ops::RequestCluster(model_, Args(poll->body));
+  if (!cluster.ok()) {
+    error(cluster.status());
+    return;
+  }
+  const state::ContainerInstanceEntry* instance = model_.container_instances().Find(
+      (*cluster)->name, ecs::IdOfArnOrId(poll->instance));
+  if (instance == nullptr) {
+    // Never registered here (or registered to another cluster).
+    AnswerPoll(agents::PollResult{.kind = agents::PollResult::Kind::kReregister,
+                                  .messages = {}, .epoch = 0},
+               poll->instance, request_id, std::move(reply), started);
+    return;
+  }
+  if (!instance->registered()) {
+    error(EcsError(kInactiveInstance, kInactiveInstanceMessage));
+    return;
+  }
+  std::string arn = instance->instance.container_instance_arn;
+  std::weak_ptr<ApiService*> weak = self_;
+  auto on_answer = [weak, arn, request_id, started,
+                    reply = std::move(reply)](agents::PollResult result) mutable {
+    std::shared_ptr<ApiService*> self = weak.lock();
+    if (self == nullptr) {
+      return;  // the service is gone; dropping `reply` answers 500
+    }
+    // Answered from a later loop turn: a poll answered from inside an
+    // operation (Forget on deregistration) then waits for that
+    // operation's commit like any response.
+    (*self)->loop_.Post([weak, arn, request_id, started, reply = std::move(reply),
+                         result = std::move(result)]() mutable {
+      if (std::shared_ptr<ApiService*> self = weak.lock()) {
+        (*self)->AnswerPoll(std::move(result), arn, request_id, std::move(reply), started);
+      }
+    });
+  };
+  agents_->channel().Poll(arn, poll->session, poll->ack, std::move(on_answer));
+  MaybePersistAck(arn);
+}
+
+void ApiService::AnswerPoll(agents::PollResult result, const std::string& instance_arn,
+                            const std::string& request_id, Reply reply,
+                            absl::Duration started) {
+  std::string error_type;
+  io::HttpResponse response;
+  const state::ContainerInstanceEntry* instance =
+      model_.container_instances().FindById(ecs::IdOfArnOrId(instance_arn));
+  if (result.kind == agents::PollResult::Kind::kReregister && instance != nullptr &&
+      !instance->registered()) {
+    // Deregistered while the poll was held: the agent must not register
+    // itself back.
+    response = ErrorResponse(
+        EcsError(kInactiveInstance, kInactiveInstanceMessage),
+        &error_type, kPollOperation);
+  } else {
+    response.status = 200;
+    response.headers.emplace_back("Content-Type", kPollContentType);
+    response.body = AgentPollAnswer(result);
+  }
+  response.headers.emplace_back("x-amzn-RequestId", request_id);
+  Release(kPollOperation, std::move(error_type), std::move(response), std::move(reply), started);
+}
+
+void ApiService::MaybePersistAck(const std::string& instance_arn) {
+  if (agents_ == nullptr || !agents_->AckUnpersisted(instance_arn) ||
+      !ack_writes_.insert(instance_arn).second) {
+    return;
+  }
+  std::weak_ptr<ApiService*> weak = self_;
+  loop_.AddTimer(options_.agent_ack_persist_delay, [weak, instance_arn] {
+    std::shared_ptr<ApiService*> self = weak.lock();
+    if (self == nullptr) {
+      return;
+    }
+    ApiService& service = **self;
+    service.ack_writes_.erase(instance_arn);
+    if (service.agents_ == nullptr) {
+      return;
+    }
+    service.RunInternal([instance_arn](OpContext& ctx) {
+      ctx.agents->PersistAck(ctx, instance_arn);
+    });
+  });
 }
 
 void ApiService::OnCommitted(uint64_t seq, size_t mutations, absl::Duration submitted,

@@ -6,6 +6,9 @@
 //   POST /  ── authenticate (SigV4) ── decode (X-Amz-Target, JSON body)
 //           ── run the operation on the model ── commit its changes
 //           ── answer once every commit queued up to then is durable
+//   POST /agent/v1/poll ── authenticate ── decode ── check the cluster and
+//           instance ── AgentChannel::Poll ── answer when it answers
+//           (docs/agent-protocol.md; needs an AgentDispatch)
 //   GET /metrics ── Prometheus text
 //   anything else ── 404
 //
@@ -18,14 +21,22 @@
 // response still waiting gets ServerException, every later request gets
 // ServerException, and the fatal handler runs once (berth-control then shuts
 // down and exits non-zero, so systemd restarts it from what is durable).
+//
+// An operation's ctx.after_commit hooks run once its commit completed (with
+// true when durable, false when it failed; at once with true when it changed
+// nothing), in order, before its response is released.
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "control/agents/agent_message.h"
+#include "control/api/agent_dispatch.h"
 #include "control/api/metrics.h"
 #include "control/api/operation.h"
 #include "control/auth/authenticator.h"
@@ -44,6 +55,10 @@ struct ApiServiceOptions {
   // the client gets this JSON answer rather than a transport-level 413 and
   // a connection closed halfway through its upload.
   size_t max_request_bytes = 1 << 20;
+  // A poll whose ack advanced past the stored outbox header writes the header
+  // this long after (at most one pending write per instance; lost acks only
+  // cause redeliveries the agent skips by number).
+  absl::Duration agent_ack_persist_delay = absl::Seconds(1);
 };
 
 class ApiService {
@@ -65,6 +80,16 @@ class ApiService {
   // Handle() as an io::HttpServer handler.
   io::HttpServer::Handler HttpHandler();
 
+  // The agent channel (POST /agent/v1/poll, ctx.agents of every operation);
+  // without one the poll route answers ServerException. Must outlive this.
+  void SetAgentDispatch(AgentDispatch* agents) { agents_ = agents; }
+
+  // An internal operation with no HTTP request (background writes: lazy ack
+  // headers, expiring stopped tasks): `fn` runs on the model now, its changes
+  // are committed like a request's (later responses wait for them) and its
+  // after_commit hooks run. Does nothing once writes have failed.
+  void RunInternal(absl::AnyInvocable<void(OpContext&)> fn);
+
   // Runs once, after the responses a failed commit affected were answered.
   void OnFatal(absl::AnyInvocable<void(const absl::Status&)> fn) { on_fatal_ = std::move(fn); }
 
@@ -84,7 +109,21 @@ class ApiService {
     absl::Duration started;
   };
 
+  using Hooks = std::vector<absl::AnyInvocable<void(bool durable)>>;
+
   void HandleApi(io::HttpRequest& request, Reply reply, absl::Duration started);
+  void HandlePoll(io::HttpRequest& request, Reply reply, absl::Duration started);
+  void AnswerPoll(agents::PollResult result, const std::string& instance_arn,
+                  const std::string& request_id, Reply reply, absl::Duration started);
+  // Queues a lazy header write when the poll's ack advanced past it.
+  void MaybePersistAck(const std::string& instance_arn);
+  OpContext NewContext(state::ChangeSet& changes);
+  // Commits `changes` (if any) as the next commit; runs `hooks` once it
+  // completed, or at once with true when there was nothing to commit.
+  void CommitChanges(state::ChangeSet& changes, Hooks hooks);
+  // Sends now when every commit queued so far is durable, else waits.
+  void Release(std::string_view operation, std::string error_type, io::HttpResponse response,
+               Reply reply, absl::Duration started);
   // Answers at once (errors that depend on no state) and records metrics.
   void Send(std::string_view operation, std::string_view error_type, io::HttpResponse response,
             Reply& reply, absl::Duration started);
@@ -104,6 +143,8 @@ class ApiService {
   io::Rng& rng_;
   Options options_;
   ApiMetrics metrics_;
+  AgentDispatch* agents_ = nullptr;
+  absl::flat_hash_set<std::string> ack_writes_;  // instance ARNs with a header write queued
 
   std::deque<Waiting> waiting_;  // in arrival order; seq never decreases
   uint64_t queued_ = 0;          // number of the last commit handed to the store

@@ -119,4 +119,35 @@ std::string ApiMetrics::Render(const Store::Stats& store, size_t responses_waiti
   return out;
 }
 
+void RenderAgentChannelMetrics(const agents::AgentChannelStats& stats, size_t connected,
+                               std::string* out) {
+  struct Counter {
+    std::string_view name;
+    uint64_t value;
+    std::string_view help;
+  };
+  const Counter counters[] = {
+      {"enqueued", stats.enqueued, "Agent messages enqueued (staged ones included)."},
+      {"delivered", stats.delivered, "Agent messages in poll answers, redeliveries included."},
+      {"redelivered", stats.redelivered, "Agent messages answered again after an earlier answer."},
+      {"rejected_full", stats.rejected_full,
+       "Agent messages refused because the instance's outbox was full."},
+      {"superseded", stats.superseded, "Held polls answered superseded by a newer poll."},
+      {"heartbeats", stats.heartbeats, "Polls answered heartbeat after the poll timeout."},
+      {"reregister", stats.reregister, "Polls answered reregister (instance unknown)."},
+      {"new_epochs", stats.new_epochs, "Agent sessions started (a new sessionId)."},
+      {"ack_ahead", stats.ack_ahead, "Acks past anything delivered (outbox state was lost)."},
+      {"disconnects", stats.disconnects, "Instances that became agentConnected=false."},
+      {"reconnects", stats.reconnects, "Instances that became agentConnected=true again."},
+  };
+  for (const Counter& c : counters) {
+    std::string name = absl::StrCat("berth_agent_channel_", Absl(c.name), "_total");
+    Header(out, name, "counter", c.help);
+    absl::StrAppend(out, name, " ", c.value, "\n");
+  }
+  Header(out, "berth_agent_channel_connected_instances", "gauge",
+         "Registered container instances whose agent is connected.");
+  absl::StrAppend(out, "berth_agent_channel_connected_instances ", connected, "\n");
+}
+
 }  // namespace berth::control

@@ -15,6 +15,10 @@
 //   berth_store_transaction_seconds{quantile}      summary (0.5, 0.99) of recent ones
 //   berth_api_responses_waiting                    gauge, answers held for a commit
 //   berth_api_writes_failed                        gauge, 1 once a commit failed
+// With an agent channel (RenderAgentChannelMetrics, appended):
+//   berth_agent_channel_<stat>_total               counter per AgentChannelStats field
+//   berth_agent_channel_connected_instances        gauge, registered instances whose
+//                                                   agent is connected
 // Loop thread only.
 
 #include <array>
@@ -24,6 +28,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "control/agents/agent_channel.h"
 #include "control/store/store.h"
 
 namespace berth::control {
@@ -65,6 +70,10 @@ class ApiMetrics {
   uint64_t mutations_ = 0;
   Histogram commit_latency_;
 };
+
+// Appends the agent channel's counters and the connected-instances gauge.
+void RenderAgentChannelMetrics(const agents::AgentChannelStats& stats, size_t connected,
+                               std::string* out);
 
 }  // namespace berth::control
 

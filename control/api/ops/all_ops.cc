@@ -9,6 +9,7 @@ void RegisterAllOperations(OperationRegistry& registry) {
   RegisterAttributeOperations(registry);
   RegisterTagOperations(registry);
   RegisterAccountSettingOperations(registry);
+  RegisterAgentOperations(registry);
 }
 
 }  // namespace berth::control::ops

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/json/array.hpp"
+#include "control/api/agent_dispatch.h"
 #include "control/api/ecs_error.h"
 #include "control/api/ops/cluster_common.h"
 #include "control/api/ops/container_instance_common.h"
@@ -173,7 +174,11 @@ absl::StatusOr<boost::json::object> RegisterContainerInstance(OpContext& ctx, co
     entry.tags = *std::move(tags);
   }
   boost::json::object out{{"containerInstance", ContainerInstanceToJson(entry, false)}};
+  std::string registered_arn = entry.instance.container_instance_arn;
   ctx.model.container_instances().Put(std::move(entry), ctx.changes);
+  if (ctx.agents != nullptr) {
+    ctx.agents->InstanceRegistered(ctx, registered_arn);
+  }
   return out;
 }
 
@@ -323,7 +328,11 @@ absl::StatusOr<boost::json::object> DeregisterContainerInstance(OpContext& ctx,
   entry.instance.status = ecs::ContainerInstanceStatus::kInactive;
   entry.instance.agent_connected = false;
   boost::json::object out{{"containerInstance", ContainerInstanceToJson(entry, false)}};
+  std::string deregistered_arn = entry.instance.container_instance_arn;
   ctx.model.container_instances().Put(std::move(entry), ctx.changes);
+  if (ctx.agents != nullptr) {
+    ctx.agents->InstanceDeregistered(ctx, deregistered_arn);
+  }
   return out;
 }
 

@@ -26,6 +26,8 @@ void RegisterTagOperations(OperationRegistry& registry);
 // ListAccountSettings, PutAccountSetting, PutAccountSettingDefault,
 // DeleteAccountSetting.
 void RegisterAccountSettingOperations(OperationRegistry& registry);
+// DiscoverPollEndpoint (the agent channel, docs/agent-protocol.md).
+void RegisterAgentOperations(OperationRegistry& registry);
 
 // Every family above.
 void RegisterAllOperations(OperationRegistry& registry);
