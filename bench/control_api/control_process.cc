@@ -95,9 +95,8 @@ absl::StatusOr<std::unique_ptr<ControlProcess>> ControlProcess::Start(
         absl::StatusOr<io::SocketAddress> parsed = io::SocketAddress::Parse(addr);
         if (!parsed.ok()) {
           proc->Stop(std::chrono::seconds(5));
-          return absl::InternalError(
-              absl::StrCat("cannot read the address in berth-control's ready line: ",
-                           proc->ready_line_));
+          return absl::InternalError(absl::StrCat(
+              "cannot read the address in berth-control's ready line: ", proc->ready_line_));
         }
         proc->address_ = *parsed;
         return proc;
@@ -111,9 +110,9 @@ absl::StatusOr<std::unique_ptr<ControlProcess>> ControlProcess::Start(
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::string how = proc->Stop(std::chrono::seconds(5));
-  return absl::DeadlineExceededError(absl::StrCat(
-      "berth-control did not print its ready line within ", opts.ready_timeout.count(), " s (",
-      how, "); its log ends:\n", proc->LogTail(2000)));
+  return absl::DeadlineExceededError(
+      absl::StrCat("berth-control did not print its ready line within ", opts.ready_timeout.count(),
+                   " s (", how, "); its log ends:\n", proc->LogTail(2000)));
 }
 
 ControlProcess::~ControlProcess() {

@@ -166,8 +166,8 @@ void LoadClient::OnWritable(Conn& c) {
     c.state = c.done ? Conn::State::kBusy : Conn::State::kIdle;
   }
   while (c.out_sent < c.out.size()) {
-    ssize_t n = send(c.fd.get(), c.out.data() + c.out_sent, c.out.size() - c.out_sent,
-                     MSG_NOSIGNAL);
+    ssize_t n =
+        send(c.fd.get(), c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         Watch(c, EPOLLOUT | EPOLLIN);
@@ -239,9 +239,8 @@ bool LoadClient::TryComplete(Conn& c) {
     size_t pos = head.find("\r\n");
     while (pos != std::string_view::npos) {
       size_t next = head.find("\r\n", pos + 2);
-      std::string_view line = head.substr(pos + 2, next == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : next - pos - 2);
+      std::string_view line = head.substr(
+          pos + 2, next == std::string_view::npos ? std::string_view::npos : next - pos - 2);
       size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
         std::string_view name = line.substr(0, colon);

@@ -32,7 +32,7 @@ namespace berth::bench {
 using Clock = std::chrono::steady_clock;
 
 struct HttpReply {
-  int status = 0;     // 0: transport error, `error` says what
+  int status = 0;  // 0: transport error, `error` says what
   std::string body;
   std::string error;
   Clock::duration latency{};  // Send → whole response

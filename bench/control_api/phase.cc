@@ -153,8 +153,8 @@ PhaseStats RunPhase(LoadClient& client, const PhaseSpec& spec) {
     }
     if (now > window_end + kDrainLimit) {
       s.aborted = true;
-      s.abort_reason = absl::StrCat(active, " answers still missing ",
-                                    kDrainLimit.count(), " s after the window closed");
+      s.abort_reason = absl::StrCat(active, " answers still missing ", kDrainLimit.count(),
+                                    " s after the window closed");
       break;
     }
   }

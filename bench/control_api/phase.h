@@ -23,9 +23,9 @@ namespace berth::bench {
 
 // What a 200 answer held, from the phase's judge.
 struct Judged {
-  uint64_t items = 0;                                   // tasks placed / described
-  std::vector<std::string> item_failures;               // failures[] reasons
-  std::string problem;                                  // non-empty: a malformed answer
+  uint64_t items = 0;                      // tasks placed / described
+  std::vector<std::string> item_failures;  // failures[] reasons
+  std::string problem;                     // non-empty: a malformed answer
 };
 
 struct PhaseStats {
@@ -40,7 +40,7 @@ struct PhaseStats {
   double window_s = 0;
   double server_cpu_s = 0;  // in the window
   double client_cpu_s = 0;
-  bool aborted = false;     // the client's loop failed or the server died
+  bool aborted = false;  // the client's loop failed or the server died
   std::string abort_reason;
 };
 

@@ -28,7 +28,8 @@ Metrics ParseMetrics(std::string_view text);
 boost::json::object CommitFigures(const Metrics& before, const Metrics& after);
 
 // Samples whose name starts with one of `prefixes`.
-boost::json::object SelectMetrics(const Metrics& m, std::initializer_list<std::string_view> prefixes);
+boost::json::object SelectMetrics(const Metrics& m,
+                                  std::initializer_list<std::string_view> prefixes);
 
 // Indented JSON, one member per line.
 std::string PrettyJson(const boost::json::value& v);
