@@ -76,6 +76,7 @@ struct Bench {
     spec.duration = std::chrono::duration<double>(duration);
     spec.tick = [this] { agents->Tick(); };
     spec.server_cpu = [this] { return server->CpuSeconds(); };
+    spec.server_loop_cpu = [this] { return server->MainThreadCpuSeconds(); };
     spec.server_alive = [this] { return server->Alive(); };
     return spec;
   }

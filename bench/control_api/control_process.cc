@@ -122,7 +122,15 @@ ControlProcess::~ControlProcess() {
 }
 
 double ControlProcess::CpuSeconds() const {
-  std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid_, "/stat"));
+  return StatCpuSeconds(absl::StrCat("/proc/", pid_, "/stat"));
+}
+
+double ControlProcess::MainThreadCpuSeconds() const {
+  return StatCpuSeconds(absl::StrCat("/proc/", pid_, "/task/", pid_, "/stat"));
+}
+
+double ControlProcess::StatCpuSeconds(const std::string& path) {
+  std::string stat = ReadFileOrEmpty(path);
   // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
   size_t close_paren = stat.rfind(')');
   if (close_paren == std::string::npos) {

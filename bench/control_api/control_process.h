@@ -46,6 +46,10 @@ class ControlProcess {
 
   // utime + stime of the whole process (every thread) from /proc/PID/stat.
   double CpuSeconds() const;
+  // The same for its main thread only (/proc/PID/task/PID/stat): berth-control's
+  // event loop, where every operation runs; the rest is mostly the store's
+  // writer thread.
+  double MainThreadCpuSeconds() const;
   // False once the child has exited (reaped here).
   bool Alive();
   // SIGTERM, up to `grace` for a clean exit, then SIGKILL. Returns how it
@@ -56,6 +60,7 @@ class ControlProcess {
  private:
   ControlProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
   bool WaitExit(std::chrono::milliseconds timeout);
+  static double StatCpuSeconds(const std::string& path);
 
   pid_t pid_;
   std::string log_path_;

@@ -56,11 +56,13 @@ PhaseStats RunPhase(LoadClient& client, const PhaseSpec& spec) {
   bool ended = false;
   Clock::time_point started_at;
   double server_cpu0 = 0;
+  double server_loop_cpu0 = 0;
   double client_cpu0 = 0;
   auto finish = [&](Clock::time_point now) {
     ended = true;
     s.window_s = std::chrono::duration<double>(now - started_at).count();
     s.server_cpu_s = spec.server_cpu() - server_cpu0;
+    s.server_loop_cpu_s = spec.server_loop_cpu() - server_loop_cpu0;
     s.client_cpu_s = ProcessCpuSeconds() - client_cpu0;
   };
   auto sample = [&](Clock::time_point now) {
@@ -68,6 +70,7 @@ PhaseStats RunPhase(LoadClient& client, const PhaseSpec& spec) {
       started = true;
       started_at = now;
       server_cpu0 = spec.server_cpu();
+      server_loop_cpu0 = spec.server_loop_cpu();
       client_cpu0 = ProcessCpuSeconds();
     }
     if (started && !ended && now >= window_end) {
@@ -208,7 +211,16 @@ boost::json::object PhaseJson(const PhaseStats& s, const std::string& items_name
   o["errors"] = std::move(errors);
   o["warmup_calls"] = s.warmup_calls;
   o["calls_answered_after_window"] = s.calls_after_window;
+  // CPU-seconds per second of the window: 1.0 is a whole CPU. The loop
+  // thread runs every operation; the rest is mostly the store's writer.
   o["server_cpu_utilisation"] = Round(s.server_cpu_s / w, 0.01);
+  o["server_loop_thread_cpu_utilisation"] = Round(s.server_loop_cpu_s / w, 0.01);
+  // Per server CPU-second: what one busy core would do; less sensitive to
+  // how much of a CPU the machine's other load left the server.
+  o[items_name + "_per_server_cpu_s"] =
+      s.server_cpu_s > 0 ? Round(static_cast<double>(s.items) / s.server_cpu_s, 1) : 0.0;
+  o["calls_ok_per_server_cpu_s"] =
+      s.server_cpu_s > 0 ? Round(static_cast<double>(s.calls_ok) / s.server_cpu_s, 1) : 0.0;
   o["client_cpu_utilisation"] = Round(s.client_cpu_s / w, 0.01);
   if (s.aborted) {
     o["aborted"] = s.abort_reason;

@@ -39,6 +39,7 @@ struct PhaseStats {
   uint64_t calls_after_window = 0;
   double window_s = 0;
   double server_cpu_s = 0;  // in the window
+  double server_loop_cpu_s = 0;
   double client_cpu_s = 0;
   bool aborted = false;  // the client's loop failed or the server died
   std::string abort_reason;
@@ -60,6 +61,7 @@ struct PhaseSpec {
   std::function<void()> tick;
   // CPU seconds of the server so far, and whether it is still running.
   std::function<double()> server_cpu;
+  std::function<double()> server_loop_cpu;
   std::function<bool()> server_alive;
 };
 
