@@ -27,6 +27,7 @@ inline constexpr std::string_view kClusterContainsContainerInstances =
 inline constexpr std::string_view kClusterContainsServices = "ClusterContainsServicesException";
 inline constexpr std::string_view kClusterContainsTasks = "ClusterContainsTasksException";
 inline constexpr std::string_view kResourceNotFound = "ResourceNotFoundException";
+inline constexpr std::string_view kServiceNotFound = "ServiceNotFoundException";
 inline constexpr std::string_view kUpdateInProgress = "UpdateInProgressException";
 inline constexpr std::string_view kLimitExceeded = "LimitExceededException";
 inline constexpr std::string_view kAttributeLimitExceeded = "AttributeLimitExceededException";

@@ -243,6 +243,22 @@ void TaskTable::Remove(std::string_view cluster, std::string_view id, ChangeSet&
   changes.Delete(kTable, std::move(key));
 }
 
+size_t TaskTable::ExpireStopped(absl::Time cutoff, size_t max, ChangeSet& changes) {
+  size_t removed = 0;
+  while (removed < max && !stopped_.empty() && stopped_.begin()->first < cutoff) {
+    std::string key = stopped_.begin()->second;
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) {
+      stopped_.erase(stopped_.begin());  // cannot happen: kept in step with by_key_
+      continue;
+    }
+    std::string cluster = it->second.cluster, id = it->second.id;
+    Remove(cluster, id, changes);
+    ++removed;
+  }
+  return removed;
+}
+
 absl::Status TaskTable::Load(std::string_view key, std::string_view value) {
   absl::StatusOr<TaskEntry> entry = DecodeTask(value);
   if (!entry.ok()) {

@@ -97,6 +97,9 @@ class TaskTable {
   absl::Status Put(TaskEntry entry, ChangeSet& changes);
   // Removes a task (expiry of stopped tasks) and records the delete.
   void Remove(std::string_view cluster, std::string_view id, ChangeSet& changes);
+  // Removes up to `max` tasks stopped before `cutoff`, oldest first (ECS
+  // keeps a stopped task describable for about an hour). Returns how many.
+  size_t ExpireStopped(absl::Time cutoff, size_t max, ChangeSet& changes);
 
   const Map& entries() const { return by_key_; }
   // Keys of `cluster`'s tasks whose desiredStatus is RUNNING, ordered.

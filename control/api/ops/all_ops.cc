@@ -9,6 +9,8 @@ void RegisterAllOperations(OperationRegistry& registry) {
   RegisterAttributeOperations(registry);
   RegisterTagOperations(registry);
   RegisterAccountSettingOperations(registry);
+  RegisterTaskOperations(registry);
+  RegisterTaskStateOperations(registry);
   RegisterAgentOperations(registry);
 }
 

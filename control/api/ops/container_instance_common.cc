@@ -70,9 +70,31 @@ std::string InstanceArnOf(const state::Model& model, std::string_view cluster,
   return model.ContainerInstanceArn(cluster, identifier);
 }
 
-boost::json::object ContainerInstanceToJson(const state::ContainerInstanceEntry& entry,
+ecs::ContainerInstance WithUsage(const state::Model& model,
+                                 const state::ContainerInstanceEntry& entry) {
+  ecs::ContainerInstance instance = entry.instance;
+  const scheduler::ClusterSnapshot* snapshot = model.schedulers().Find(entry.cluster);
+  if (snapshot == nullptr || !entry.registered()) {
+    return instance;
+  }
+  const std::string& arn = instance.container_instance_arn;
+  if (absl::StatusOr<std::vector<ecs::Resource>> remaining = snapshot->RemainingResources(arn);
+      remaining.ok()) {
+    instance.remaining_resources = *std::move(remaining);
+  }
+  scheduler::internal::Slot slot;
+  if (snapshot->state().Lookup(arn, &slot)) {
+    const scheduler::internal::Node& node = snapshot->state().nodes[slot];
+    instance.running_tasks_count = node.running;
+    instance.pending_tasks_count = node.pending;
+  }
+  return instance;
+}
+
+boost::json::object ContainerInstanceToJson(const state::Model& model,
+                                            const state::ContainerInstanceEntry& entry,
                                             bool with_tags) {
-  boost::json::value json = ecs::ToJson(entry.instance);
+  boost::json::value json = ecs::ToJson(WithUsage(model, entry));
   boost::json::object& o = json.as_object();
   if (with_tags) {
     boost::json::array tags;

@@ -27,8 +27,15 @@ const state::ContainerInstanceEntry* FindInstance(const state::Model& model,
 std::string InstanceArnOf(const state::Model& model, std::string_view cluster,
                           std::string_view identifier);
 
-// The API's ContainerInstance; "tags" only when `with_tags`.
-boost::json::object ContainerInstanceToJson(const state::ContainerInstanceEntry& entry,
+// The instance with what its tasks use: remainingResources, runningTasksCount
+// and pendingTasksCount from the scheduler's view (the record holds the
+// registration only).
+ecs::ContainerInstance WithUsage(const state::Model& model,
+                                 const state::ContainerInstanceEntry& entry);
+
+// The API's ContainerInstance (WithUsage); "tags" only when `with_tags`.
+boost::json::object ContainerInstanceToJson(const state::Model& model,
+                                            const state::ContainerInstanceEntry& entry,
                                             bool with_tags);
 
 // Attribute names: 1–128 of letters, digits, - _ / \ . ; values (optional):

@@ -16,9 +16,11 @@
 #include "control/api/ops/cluster_common.h"
 #include "control/api/ops/container_instance_common.h"
 #include "control/api/ops/ops.h"
+#include "control/api/ops/task_common.h"
 #include "control/api/ops/validate.h"
 #include "control/api/paging.h"
 #include "control/api/request_decoder.h"
+#include "control/scheduler/node_subject.h"
 #include "control/scheduler/query/query.h"
 #include "ecs/arn.h"
 #include "ecs/container_instance_json.h"
@@ -173,7 +175,7 @@ absl::StatusOr<boost::json::object> RegisterContainerInstance(OpContext& ctx, co
   if (tags.has_value()) {
     entry.tags = *std::move(tags);
   }
-  boost::json::object out{{"containerInstance", ContainerInstanceToJson(entry, false)}};
+  boost::json::object out{{"containerInstance", ContainerInstanceToJson(ctx.model, entry, false)}};
   std::string registered_arn = entry.instance.container_instance_arn;
   ctx.model.container_instances().Put(std::move(entry), ctx.changes);
   if (ctx.agents != nullptr) {
@@ -215,7 +217,7 @@ absl::StatusOr<boost::json::object> DescribeContainerInstances(OpContext& ctx, c
       continue;
     }
     if (seen.insert(entry->id).second) {
-      instances.push_back(ContainerInstanceToJson(*entry, with_tags));
+      instances.push_back(ContainerInstanceToJson(ctx.model, *entry, with_tags));
     }
   }
   return boost::json::object{{"containerInstances", std::move(instances)},
@@ -253,6 +255,18 @@ class InstanceSubject : public query::Subject {
   const ecs::ContainerInstance& instance_;
 };
 
+// A registered instance is evaluated as the scheduler sees it (its task
+// groups and running count included); a deregistered one from its record.
+bool Matches(const query::Expression& expression, const scheduler::ClusterSnapshot* snapshot,
+             const ecs::ContainerInstance& instance) {
+  scheduler::internal::Slot slot;
+  if (snapshot != nullptr && snapshot->state().Lookup(instance.container_instance_arn, &slot)) {
+    return expression.Evaluate(scheduler::internal::NodeSubject(snapshot->state().nodes[slot],
+                                                                snapshot->state().groups));
+  }
+  return expression.Evaluate(InstanceSubject(instance));
+}
+
 absl::StatusOr<boost::json::object> ListContainerInstances(OpContext& ctx, const Args& args) {
   std::optional<std::string> filter, status_text;
   RETURN_IF_ERROR(args.Get("filter", &filter));
@@ -278,6 +292,7 @@ absl::StatusOr<boost::json::object> ListContainerInstances(OpContext& ctx, const
   }
   ASSIGN_OR_RETURN(const ecs::Cluster* cluster, RequestCluster(ctx.model, args));
   const auto& entries = ctx.model.container_instances().entries();
+  const scheduler::ClusterSnapshot* snapshot = ctx.model.schedulers().Find(cluster->name);
   std::string prefix = absl::StrCat(cluster->name, "/");
   boost::json::array arns;
   std::string last;
@@ -290,7 +305,7 @@ absl::StatusOr<boost::json::object> ListContainerInstances(OpContext& ctx, const
     bool wanted = status.has_value()
                       ? instance.status == *status
                       : instance.status != ecs::ContainerInstanceStatus::kInactive;
-    if (!wanted || (expression && !expression->Evaluate(InstanceSubject(instance)))) {
+    if (!wanted || (expression && !Matches(*expression, snapshot, instance))) {
       continue;
     }
     if (arns.size() == static_cast<size_t>(page.max_results)) {
@@ -318,16 +333,33 @@ absl::StatusOr<boost::json::object> DeregisterContainerInstance(OpContext& ctx,
   if (found == nullptr || !found->registered()) {
     return InvalidParameter("Container instance not found.");
   }
-  if (!force.value_or(false) &&
-      found->instance.running_tasks_count + found->instance.pending_tasks_count > 0) {
+  ecs::ContainerInstance usage = WithUsage(ctx.model, *found);
+  if (!force.value_or(false) && usage.running_tasks_count + usage.pending_tasks_count > 0) {
     return InvalidParameter(
         "Found running tasks on the instance. Stop the tasks or use force to deregister the "
         "container instance.");
   }
+  // Forced: nothing will report for the instance's tasks any more, so they
+  // stop here and release what they held (ECS leaves them orphaned).
+  std::vector<state::TaskEntry> orphans;
+  std::string task_prefix = absl::StrCat(cluster->name, "/");
+  for (auto t = ctx.model.tasks().entries().lower_bound(task_prefix);
+       t != ctx.model.tasks().entries().end() &&
+       t->first.compare(0, task_prefix.size(), task_prefix) == 0;
+       ++t) {
+    if (t->second.container_instance_id == found->id &&
+        t->second.last_status != state::TaskStatus::kStopped) {
+      orphans.push_back(t->second);
+    }
+  }
+  for (state::TaskEntry& task : orphans) {
+    MarkStopped(task, ctx.now, "", "Container instance deregistered");
+    RETURN_IF_ERROR(ctx.model.tasks().Put(std::move(task), ctx.changes));
+  }
   state::ContainerInstanceEntry entry = *found;
   entry.instance.status = ecs::ContainerInstanceStatus::kInactive;
   entry.instance.agent_connected = false;
-  boost::json::object out{{"containerInstance", ContainerInstanceToJson(entry, false)}};
+  boost::json::object out{{"containerInstance", ContainerInstanceToJson(ctx.model, entry, false)}};
   std::string deregistered_arn = entry.instance.container_instance_arn;
   ctx.model.container_instances().Put(std::move(entry), ctx.changes);
   if (ctx.agents != nullptr) {
@@ -375,7 +407,7 @@ absl::StatusOr<boost::json::object> UpdateContainerInstancesState(OpContext& ctx
       entry.instance.version = entry.instance.version.value_or(0) + 1;
       ctx.model.container_instances().Put(entry, ctx.changes);
     }
-    instances.push_back(ContainerInstanceToJson(entry, false));
+    instances.push_back(ContainerInstanceToJson(ctx.model, entry, false));
   }
   return boost::json::object{{"containerInstances", std::move(instances)},
                              {"failures", std::move(failures)}};

@@ -29,6 +29,11 @@ void RegisterAccountSettingOperations(OperationRegistry& registry);
 // DiscoverPollEndpoint (the agent channel, docs/agent-protocol.md).
 void RegisterAgentOperations(OperationRegistry& registry);
 
+// RunTask, StartTask, StopTask, DescribeTasks, ListTasks.
+void RegisterTaskOperations(OperationRegistry& registry);
+// SubmitTaskStateChange, SubmitContainerStateChange (from agents).
+void RegisterTaskStateOperations(OperationRegistry& registry);
+
 // Every family above.
 void RegisterAllOperations(OperationRegistry& registry);
 

@@ -1,9 +1,9 @@
 // TagResource, UntagResource, ListTagsForResource.
 //
 // The resource is found by its ARN's kind; FindTagTarget() is the one place
-// that knows which kinds exist. Clusters, task definitions and container
-// instances are taggable today; each new taggable kind (tasks, services) adds
-// a case there.
+// that knows which kinds exist. Clusters, task definitions, container
+// instances and tasks are taggable today; each new taggable kind (services)
+// adds a case there.
 
 #include <algorithm>
 #include <optional>
@@ -18,9 +18,11 @@
 #include "control/api/ecs_error.h"
 #include "control/api/ops/cluster_common.h"
 #include "control/api/ops/ops.h"
+#include "control/api/ops/task_definition_common.h"
 #include "control/api/ops/validate.h"
 #include "control/api/request_decoder.h"
 #include "ecs/arn.h"
+#include "io/log.h"
 #include "io/status.h"
 
 namespace berth::control::ops {
@@ -84,6 +86,29 @@ absl::StatusOr<TagTarget> FindContainerInstanceTarget(OpContext& ctx, const ecs:
   return target;
 }
 
+// A task, by "task/<cluster>/<id>" (or the short "task/<id>"). A stopped
+// task can still be tagged while it is kept, as ECS allows.
+absl::StatusOr<TagTarget> FindTaskTarget(OpContext& ctx, const ecs::Arn& arn) {
+  const state::TaskEntry* entry = nullptr;
+  if (arn.region == ctx.model.scope().region && arn.account == ctx.model.scope().account) {
+    entry = ctx.model.tasks().FindById(arn.Id());
+    if (entry != nullptr && !arn.Cluster().empty() && entry->cluster != arn.Cluster()) {
+      entry = nullptr;
+    }
+  }
+  if (entry == nullptr) {
+    return EcsError(ecs_errors::kResourceNotFound, "The specified task does not exist.");
+  }
+  TagTarget target;
+  target.tags = entry->tags;
+  target.save = [&ctx, id = entry->id](std::vector<ecs::Tag> tags, state::ChangeSet& changes) {
+    state::TaskEntry updated = *ctx.model.tasks().FindById(id);
+    updated.tags = std::move(tags);
+    CHECK_OK(ctx.model.tasks().Put(std::move(updated), changes));
+  };
+  return target;
+}
+
 absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resource_arn,
                                         bool for_write) {
   absl::StatusOr<ecs::Arn> arn = ecs::ParseArn(resource_arn);
@@ -119,19 +144,15 @@ absl::StatusOr<TagTarget> FindTagTarget(OpContext& ctx, std::string_view resourc
   if (arn->kind == ecs::kArnKindContainerInstance) {
     return FindContainerInstanceTarget(ctx, *arn, for_write);
   }
+  if (arn->kind == ecs::kArnKindTask) {
+    return FindTaskTarget(ctx, *arn);
+  }
   return EcsError(ecs_errors::kResourceNotFound,
                   absl::StrCat("The specified resource could not be found: berth cannot tag "
                                "resources of type '",
                                Excerpt(arn->kind), "' yet."));
 }
 
-boost::json::array TagsJson(const std::vector<ecs::Tag>& tags) {
-  boost::json::array out;
-  for (const ecs::Tag& tag : tags) {
-    out.push_back(boost::json::object{{"key", tag.key}, {"value", tag.value}});
-  }
-  return out;
-}
 
 absl::StatusOr<boost::json::object> TagResource(OpContext& ctx, const Args& args) {
   std::string resource_arn;
