@@ -259,3 +259,91 @@ def expect_client_error(fn, code, message=None, status=400):
             expect_eq(e.response["Error"]["Message"], message, "error message")
         return e
     raise AssertionError(f"expected {code}, the call succeeded")
+
+
+class SignedConnection:
+    """A keep-alive HTTP connection to one berth-control whose requests are
+    SigV4-signed (service ecs) like botocore's: for calls botocore has no shape
+    for (POST /agent/v1/poll) and for load tests that want one socket per
+    thread. `endpoint` is a callable so a restarted server (new port) is
+    followed. Not thread-safe: one per thread."""
+
+    def __init__(self, endpoint, key=KEY_ID, secret=SECRET, timeout=10.0):
+        self.endpoint = endpoint if callable(endpoint) else (lambda: endpoint)
+        self.key = key
+        self.secret = secret
+        self.timeout = timeout
+        self.conn = None
+        self.conn_endpoint = None
+
+    def abort(self):
+        """Ends a request blocked in another thread (shutdown wakes its recv)."""
+        import socket
+        conn = self.conn
+        if conn is not None and conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken socket
+                pass
+        self.conn = None
+
+    def post(self, path, body, target=None, timeout=None,
+             content_type="application/x-amz-json-1.1"):
+        """Returns (status, parsed JSON or text); raises OSError/HTTPException
+        when the connection fails (the caller decides whether to retry)."""
+        import http.client
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        endpoint = self.endpoint()
+        if self.conn is None or self.conn_endpoint != endpoint:
+            self.close()
+            host, port = endpoint.split("//", 1)[1].rsplit(":", 1)
+            self.conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
+            self.conn_endpoint = endpoint
+        self.conn.timeout = timeout or self.timeout
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(self.conn.timeout)
+        data = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        headers = {"Content-Type": content_type}
+        if target is not None:
+            headers["X-Amz-Target"] = TARGET_PREFIX + target
+        request = AWSRequest(method="POST", url=endpoint + path, data=data, headers=headers)
+        SigV4Auth(Credentials(self.key, self.secret), "ecs", REGION).add_auth(request)
+        try:
+            self.conn.request("POST", path, body=data, headers=dict(request.headers.items()))
+            r = self.conn.getresponse()
+            text = r.read().decode()
+        except Exception:
+            self.close()
+            raise
+        try:
+            return r.status, json.loads(text)
+        except ValueError:
+            return r.status, text
+
+    def call(self, operation, body, timeout=None):
+        """An ECS JSON 1.1 call on POST /: (status, parsed body)."""
+        return self.post("/", body, target=operation, timeout=timeout)
+
+
+def wait_for(condition, timeout=20.0, what="condition", interval=0.02):
+    """Polls condition() until it returns a true value (returned); raises
+    AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = condition()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
