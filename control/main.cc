@@ -60,9 +60,11 @@ struct Flags {
   std::string log_level = "info";
   std::string agent_poll_timeout = "20";
   std::string agent_disconnect_after = "60";
-  // Parsed from the two above.
+  std::string stopped_task_retention = "3600";
+  // Parsed from the three above.
   absl::Duration poll_timeout;
   absl::Duration disconnect_after;
+  absl::Duration stopped_task_retention_duration;
 };
 
 // A duration flag in seconds (fractions allowed), more than 0 and at most
@@ -86,7 +88,8 @@ int Usage(const char* argv0, std::string_view problem) {
                "usage: %s --listen ADDR:PORT --data-dir DIR [--region R] [--account A]\n"
                "          [--credentials FILE] [--log-level debug|info|warn|error]\n"
                "          [--agent-poll-timeout SECONDS (20)] [--agent-disconnect-after SECONDS "
-               "(60)]\n",
+               "(60)]\n"
+               "          [--stopped-task-retention SECONDS (3600)]\n",
                argv0);
   return 2;
 }
@@ -100,7 +103,8 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
                {"--region", &flags->region},       {"--account", &flags->account},
                {"--credentials", &flags->credentials}, {"--log-level", &flags->log_level},
                {"--agent-poll-timeout", &flags->agent_poll_timeout},
-               {"--agent-disconnect-after", &flags->agent_disconnect_after}};
+               {"--agent-disconnect-after", &flags->agent_disconnect_after},
+               {"--stopped-task-retention", &flags->stopped_task_retention}};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     bool matched = false;
@@ -135,6 +139,12 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
   }
   if (std::string problem =
           ParseSeconds("--agent-poll-timeout", flags->agent_poll_timeout, &flags->poll_timeout);
+      !problem.empty()) {
+    return problem;
+  }
+  if (std::string problem =
+          ParseSeconds("--stopped-task-retention", flags->stopped_task_retention,
+                       &flags->stopped_task_retention_duration);
       !problem.empty()) {
     return problem;
   }
@@ -253,6 +263,25 @@ int Main(int argc, char** argv) {
     return 1;
   }
   api.SetAgentDispatch(&*dispatch);
+
+  // Stopped tasks stay describable for --stopped-task-retention (ECS keeps
+  // them about an hour), then go; at most kExpireBatch per sweep, so one
+  // sweep is one modest commit.
+  const absl::Duration kExpirySweep =
+      std::min(absl::Seconds(30), flags.stopped_task_retention_duration / 2);
+  constexpr size_t kExpireBatch = 1000;
+  absl::AnyInvocable<void()> sweep;
+  sweep = [&] {
+    api.RunInternal([&](OpContext& ctx) {
+      size_t expired = ctx.model.tasks().ExpireStopped(
+          ctx.now - flags.stopped_task_retention_duration, kExpireBatch, ctx.changes);
+      if (expired > 0) {
+        LOG(DEBUG) << "expired " << expired << " stopped tasks";
+      }
+    });
+    (*loop)->AddTimer(kExpirySweep, [&] { sweep(); });
+  };
+  (*loop)->AddTimer(kExpirySweep, [&] { sweep(); });
 
   int exit_code = 0;
   bool stopping = false;
