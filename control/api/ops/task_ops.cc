@@ -343,13 +343,12 @@ state::TaskEntry NewTask(OpContext& ctx, const LaunchRequest& launch,
   return entry;
 }
 
-// The agent's copy of a task: the task and its definition (with the
-// overrides already in "task.overrides"), docs/agent-protocol.md.
-std::string TaskPayload(OpContext& ctx, const state::TaskEntry& task,
-                        const state::TaskDefinitionEntry& definition) {
-  boost::json::object payload{{"task", TaskToJson(task, true)},
-                              {"taskDefinition", TaskDefinitionJson(ctx.model, definition)}};
-  return boost::json::serialize(payload);
+// The agent's copy of a task: {"task": <the task, with tags>,
+// "taskDefinition": <its definition, serialized once per request>} (the
+// overrides are in task.overrides), docs/agent-protocol.md.
+std::string TaskPayload(const state::TaskEntry& task, std::string_view definition_json) {
+  return absl::StrCat("{\"task\":", boost::json::serialize(TaskToJson(task, true)),
+                      ",\"taskDefinition\":", Absl(definition_json), "}");
 }
 
 // Places `request` in the cluster and creates, sends and stores each placed
@@ -381,6 +380,11 @@ absl::StatusOr<boost::json::object> Launch(OpContext& ctx, const LaunchRequest& 
     }
     created.push_back(NewTask(ctx, launch, *instance, *request));
   }
+  std::string definition_json;
+  if (ctx.agents != nullptr && !created.empty()) {
+    definition_json =
+        boost::json::serialize(TaskDefinitionJson(ctx.model, *launch.definition));
+  }
   for (state::TaskEntry& task : created) {
     const std::string instance_arn = task.task["containerInstanceArn"].as_string().c_str();
     if (ctx.agents != nullptr) {
@@ -388,7 +392,7 @@ absl::StatusOr<boost::json::object> Launch(OpContext& ctx, const LaunchRequest& 
       message.kind = agents::AgentMessage::Kind::kTask;
       message.task_arn = task.task_arn;
       message.desired_status = "RUNNING";
-      message.payload = TaskPayload(ctx, task, *launch.definition);
+      message.payload = TaskPayload(task, definition_json);
       absl::Status sent = ctx.agents->Send(ctx, instance_arn, std::move(message));
       if (!sent.ok()) {
         // The agent cannot take more (its outbox is full) or is unknown to
