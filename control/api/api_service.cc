@@ -171,7 +171,8 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
   absl::StatusOr<boost::json::object> output = decoded->fn(ctx, Args(decoded->body));
   io::HttpResponse response;
   if (output.ok()) {
-    response = JsonResponse(200, boost::json::serialize(*output));
+    response = JsonResponse(200, ctx.raw_response.has_value() ? *std::move(ctx.raw_response)
+                                                              : boost::json::serialize(*output));
   } else {
     response = ErrorResponse(output.status(), &error_type, decoded->operation);
   }

@@ -21,6 +21,7 @@
 // (ops/ops.h has one Register* function per resource family).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ struct OpContext {
   // the order added. For effects that must wait for durability (publishing
   // staged agent messages).
   std::vector<absl::AnyInvocable<void(bool durable)>> after_commit = {};
+  // Set by an operation that wrote its response body itself (DescribeTasks
+  // splices cached task JSON): sent instead of the returned object, which
+  // it may leave empty. Must be a JSON object (tests parse it instead).
+  std::optional<std::string> raw_response = std::nullopt;
 };
 
 using OpFn = absl::StatusOr<boost::json::object> (*)(OpContext& ctx, const Args& args);

@@ -148,6 +148,13 @@ absl::Status TaskEntry::Refresh() {
   return absl::OkStatus();
 }
 
+const std::string& TaskEntry::Serialized() const {
+  if (serialized == nullptr) {
+    serialized = std::make_shared<const std::string>(boost::json::serialize(task));
+  }
+  return *serialized;
+}
+
 std::string TaskTable::Key(std::string_view cluster, std::string_view id) {
   return absl::StrCat(Absl(cluster), "/", Absl(id));
 }
@@ -225,6 +232,7 @@ void TaskTable::Insert(TaskEntry entry, bool mirror) {
 
 absl::Status TaskTable::Put(TaskEntry entry, ChangeSet& changes) {
   RETURN_IF_ERROR(entry.Refresh());
+  entry.serialized.reset();
   changes.Put(kTable, Key(entry.cluster, entry.id), EncodeTask(entry));
   Insert(std::move(entry), /*mirror=*/true);
   return absl::OkStatus();

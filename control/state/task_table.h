@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -70,6 +71,11 @@ struct TaskEntry {
   bool desired_running = true;  // desiredStatus RUNNING (else STOPPED)
   size_t launch_type = 0;       // LaunchType as an index into ClusterCounts
   std::optional<absl::Time> stopped_at;
+
+  // `task` serialized, made on first use by Serialized() (DescribeTasks) and
+  // dropped by every Put, so it never outlives the object it was made from.
+  mutable std::shared_ptr<const std::string> serialized;
+  const std::string& Serialized() const;
 
   // Re-reads the mirrored fields; InvalidArgument naming the member when the
   // object lacks taskArn, lastStatus or desiredStatus or holds bad values.

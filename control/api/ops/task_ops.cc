@@ -546,9 +546,12 @@ absl::StatusOr<boost::json::object> DescribeTasks(OpContext& ctx, const Args& ar
     with_tags = true;
   }
   ASSIGN_OR_RETURN(const ecs::Cluster* cluster, RequestCluster(ctx.model, args));
-  boost::json::array tasks, failures;
-  tasks.reserve(identifiers.size());
+  // The body is spliced from each task's cached serialization: describing
+  // is the hot read, and a task changes far less often than it is read.
+  std::string body = "{\"tasks\":[";
+  boost::json::array failures;
   std::set<std::string_view> seen;
+  bool first = true;
   for (const std::string& identifier : identifiers) {
     const state::TaskEntry* task = FindTask(ctx.model, cluster->name, identifier);
     if (task == nullptr) {
@@ -557,11 +560,26 @@ absl::StatusOr<boost::json::object> DescribeTasks(OpContext& ctx, const Args& ar
                               {"reason", ecs::kReasonMissing}});
       continue;
     }
-    if (seen.insert(task->id).second) {
-      tasks.push_back(TaskToJson(*task, with_tags));
+    if (!seen.insert(task->id).second) {
+      continue;
+    }
+    if (!first) {
+      body += ',';
+    }
+    first = false;
+    const std::string& json = task->Serialized();
+    if (with_tags) {
+      // `task` is an object without "tags": add the member before its '}'.
+      body.append(json, 0, json.size() - 1);
+      absl::StrAppend(&body, json.size() > 2 ? "," : "", "\"tags\":",
+                      boost::json::serialize(TagsJson(task->tags)), "}");
+    } else {
+      body += json;
     }
   }
-  return boost::json::object{{"tasks", std::move(tasks)}, {"failures", std::move(failures)}};
+  absl::StrAppend(&body, "],\"failures\":", boost::json::serialize(failures), "}");
+  ctx.raw_response = std::move(body);
+  return boost::json::object();
 }
 
 absl::StatusOr<boost::json::object> ListTasks(OpContext& ctx, const Args& args) {

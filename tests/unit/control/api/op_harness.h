@@ -48,6 +48,12 @@ class OpHarness {
     ctx.agents = dispatch_.get();
     absl::StatusOr<boost::json::object> out = fn(ctx, Args(json->as_object()));
     hooks_ = std::move(ctx.after_commit);
+    if (out.ok() && ctx.raw_response.has_value()) {
+      // What the client would read.
+      absl::StatusOr<boost::json::value> raw = ecs::ParseJson(*ctx.raw_response);
+      EXPECT_TRUE(raw.ok() && raw->is_object()) << operation << ": " << *ctx.raw_response;
+      return raw.ok() && raw->is_object() ? raw->as_object() : boost::json::object();
+    }
     return out;
   }
 
