@@ -290,6 +290,9 @@ int Main(int argc, char** argv) {
       return;
     }
     stopping = true;
+    // Held agent polls are in-flight requests: answer them now rather than
+    // let the shutdown wait out the poll timeout.
+    channel.AnswerHeldPolls();
     server.Shutdown(grace, [&] { (*loop)->Stop(); });
   };
   (*loop)->Poll(signal_fd.get(), POLLIN, [&](int32_t) {

@@ -322,6 +322,24 @@ void AgentChannel::SetConnected(Outbox& box, bool connected) {
   }
 }
 
+size_t AgentChannel::AnswerHeldPolls() {
+  std::vector<std::string> held;
+  for (const auto& [arn, box] : boxes_) {
+    if (box->held.has_value()) {
+      held.push_back(arn);
+    }
+  }
+  for (const std::string& arn : held) {
+    // Looked up again: an earlier reply may have changed the channel.
+    if (Outbox* box = Find(arn); box != nullptr && box->held.has_value()) {
+      ++stats_.heartbeats;
+      AnswerHeld(*box, PollResult{.kind = PollResult::Kind::kHeartbeat, .messages = {},
+                                  .epoch = box->epoch});
+    }
+  }
+  return held.size();
+}
+
 bool AgentChannel::Known(absl::string_view instance_arn) const {
   return Find(instance_arn) != nullptr;
 }

@@ -102,6 +102,11 @@ class AgentChannel {
   void Poll(absl::string_view instance_arn, absl::string_view session, uint64_t ack_seq,
             Reply reply);
 
+  // Shutdown: answers every held poll with kHeartbeat now (the agent polls
+  // again, finds the listener gone and backs off), so a graceful stop does
+  // not wait out the poll timeout. Returns how many were answered.
+  size_t AnswerHeldPolls();
+
   bool Known(absl::string_view instance_arn) const;
   bool IsConnected(absl::string_view instance_arn) const;
   // Retained messages (staged ones included); 0 for an unknown instance.

@@ -110,6 +110,18 @@ TEST_F(AgentChannelTest, AckDropsMessagesAndUnackedAreRedelivered) {
   EXPECT_THAT(Seqs(*r), ElementsAre(4));
 }
 
+TEST_F(AgentChannelTest, AnswerHeldPollsAnswersAtOnceForShutdown) {
+  std::optional<PollResult> r;
+  PollInto(r, 0);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(channel_.AnswerHeldPolls(), 1u);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, PollResult::Kind::kHeartbeat);
+  EXPECT_EQ(channel_.AnswerHeldPolls(), 0u);
+  loop_.AdvanceTime(absl::Seconds(20));  // the cancelled timeout answers nothing twice
+  EXPECT_EQ(channel_.stats().heartbeats, 1u);
+}
+
 TEST_F(AgentChannelTest, SecondPollSupersedesTheHeldOne) {
   std::optional<PollResult> first, second;
   PollInto(first, 0);
