@@ -182,6 +182,23 @@ TEST_F(HttpServerTest, WaitingForTheHandlerIsNotIdle) {
   EXPECT_THAT(peer_.Read(fd), HasSubstr("late"));
 }
 
+// An agent's long poll is held by its handler for up to 20 s (more with
+// --agent-poll-timeout): the request timeout must end once the request is read.
+TEST_F(HttpServerTest, WaitingForTheHandlerOutlastsTheRequestTimeout) {
+  hold_ = true;
+  HttpServer::Options options;
+  options.request_timeout = absl::Seconds(5);
+  options.idle_timeout = absl::Seconds(5);
+  StartServer(options);
+  int fd = peer_.Connect();
+  peer_.Send(fd, "POST /agent/v1/poll HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+  loop_.AdvanceTime(absl::Seconds(30));
+  EXPECT_EQ(peer_.Read(fd), "");
+  EXPECT_TRUE(peer_.IsOpen(fd));
+  held_[0].Respond(HttpResponse::Text(200, "heartbeat"));
+  EXPECT_THAT(peer_.Read(fd), HasSubstr("heartbeat"));
+}
+
 TEST_F(HttpServerTest, DroppedResponderAnswers500) {
   hold_ = true;
   StartServer();
