@@ -354,6 +354,12 @@ void CheckDescribedTasks(World& w, const boost::json::object& out) {
 // "AgentPoll\n<body>": DecodeAgentPoll, then the poll as ApiService runs it.
 void FuzzAgentPoll(std::string_view body) {
   absl::StatusOr<berth::control::AgentPollRequest> poll = berth::control::DecodeAgentPoll(body);
+  if (getenv("BERTH_FUZZ_VERBOSE") != nullptr) {
+    std::cout << "AgentPoll -> "
+              << (poll.ok() ? absl::StrCat(poll->instance, " ", poll->session, " ", poll->ack)
+                            : poll.status().ToString())
+              << "\n";
+  }
   if (!poll.ok()) {
     std::string type = EcsErrorType(poll.status());
     CHECK(type == "SerializationException" || type == "InvalidParameterException")
@@ -446,6 +452,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   state::ChangeSet changes;
   OpContext ctx = w.Context(changes, kSeedTime + absl::Seconds(60));
   absl::StatusOr<boost::json::object> out = decoded->fn(ctx, Args(decoded->body));
+  if (getenv("BERTH_FUZZ_VERBOSE") != nullptr) {
+    std::cout << decoded->operation << (durable ? "" : "!") << " -> "
+              << (out.ok() ? ctx.raw_response.value_or(boost::json::serialize(*out))
+                           : out.status().ToString())
+                     .substr(0, 300)
+              << "\n";
+  }
   if (!out.ok()) {
     CHECK(!EcsErrorType(out.status()).empty())
         << decoded->operation << " faulted: " << out.status();
