@@ -35,6 +35,10 @@ POLL_PATH = "/agent/v1/poll"
 DEFAULT_PORTS = ["22", "2375", "2376", "51678", "51679"]
 DYNAMIC_PORT_FIRST = 32768
 DYNAMIC_PORT_LAST = 60999
+# A container's status while its task is in each ECS task status.
+CONTAINER_STATUS_OF = {"PROVISIONING": "PENDING", "PENDING": "PENDING", "ACTIVATING": "PENDING",
+                       "RUNNING": "RUNNING", "DEACTIVATING": "RUNNING", "STOPPING": "RUNNING",
+                       "DEPROVISIONING": "STOPPED", "STOPPED": "STOPPED"}
 
 
 def resources(cpu=2048, memory=3900, ports=None, ports_udp=None):
@@ -376,12 +380,25 @@ class SimAgent:
         return got
 
     def report(self, task_arn, status, containers=None, reason=None):
-        """A raw SubmitTaskStateChange for scenarios that drive states by hand."""
+        """A SubmitTaskStateChange for scenarios that drive states by hand; the
+        containers' status follows the task's (PENDING before RUNNING, RUNNING
+        up to STOPPING, STOPPED after) unless `containers` is given. Raises
+        what the call raised."""
         task = self.tasks[task_arn]
         if containers is None:
-            containers = [{"containerName": n, "status": status}
+            cstatus = CONTAINER_STATUS_OF.get(status, status)
+            containers = [{"containerName": n, "status": cstatus}
                           for n in self.container_names(task)]
-        return self._submit_task(task, status, containers, reason=reason)
+        args = dict(cluster=self.cluster, task=task_arn, status=status, containers=containers)
+        if reason:
+            args["reason"] = reason
+        got = self.client().submit_task_state_change(**args)
+        if got.get("acknowledgment") != "ACK":
+            raise AssertionError(f"SubmitTaskStateChange {status} answered {got!r}")
+        with self.lock:
+            task.last = status
+            self.changed.notify_all()
+        return got
 
     def wait(self, predicate, timeout=20.0, what="the sim agent"):
         """Waits (on the sim's condition variable) until predicate(self) holds."""

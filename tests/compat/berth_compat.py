@@ -224,7 +224,10 @@ def run(main):
     scenario = Scenario(sys.argv[1])
     try:
         main(scenario)
-    except AssertionError:
+    except BaseException as e:  # noqa: BLE001 - any failure still stops our children
+        if not isinstance(e, Exception):  # KeyboardInterrupt, SystemExit
+            scenario.cleanup()
+            raise
         traceback.print_exc()
         for b in scenario.servers:
             if b.log_path and os.path.exists(b.log_path):

@@ -202,6 +202,47 @@ def main(s):
     bc.expect_eq(reasons(got), [(r.arn, "RESOURCE:PORTS")],
                  "RESOURCE:PORTS (22 is reserved)")
 
+    # awsvpc starts PROVISIONING; the intermediate states; StopTask leaves
+    # lastStatus to the agent; a task that never ran → TaskFailedToStart.
+    ecs.create_cluster(clusterName="vpc")
+    v = agent_sim.SimAgent(s, b, "vpc", policy="hold",
+                           attributes=[{"name": "ecs.capability.task-eni"}]).start()
+    td(ecs, "eni", cpu=64, memory=64, ports=[(443, 443)], network_mode="awsvpc")
+    got = ecs.run_task(cluster="vpc", taskDefinition="eni")
+    bc.expect_eq(got["failures"], [], "awsvpc placed")
+    e1 = got["tasks"][0]["taskArn"]
+    bc.expect_eq(got["tasks"][0]["lastStatus"], "PROVISIONING", "awsvpc starts PROVISIONING")
+    v.wait(lambda s_: e1 in s_.tasks, what="the awsvpc task delivered")
+    for status in ("PENDING", "ACTIVATING", "RUNNING"):
+        v.report(e1, status)
+        bc.expect_eq(one(ecs, "vpc", e1)["lastStatus"], status, f"lastStatus {status}")
+    v.report(e1, "PENDING")
+    bc.expect_eq(one(ecs, "vpc", e1)["lastStatus"], "RUNNING", "an earlier status changes nothing")
+    t = ecs.stop_task(cluster="vpc", task=e1)["task"]
+    bc.expect_eq((t["lastStatus"], t["desiredStatus"]), ("RUNNING", "STOPPED"),
+                 "StopTask leaves lastStatus to the agent")
+    v.wait(lambda s_: any(m[1] == "stop" and m[2] == e1 for m in s_.delivered),
+           what="the stop message delivered")
+    bc.expect_eq(one(ecs, "vpc", e1)["lastStatus"], "RUNNING", "still RUNNING until reported")
+    for status in ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"):
+        v.report(e1, status)
+        bc.expect_eq(one(ecs, "vpc", e1)["lastStatus"], status, f"lastStatus {status}")
+    t = one(ecs, "vpc", e1)
+    bc.expect_eq((t["stopCode"], t["stoppedReason"]), ("UserInitiated", "Task stopped by user"),
+                 "the user's stop code stays")
+    got = ecs.run_task(cluster="vpc", taskDefinition="eni")
+    e2 = got["tasks"][0]["taskArn"]
+    v.wait(lambda s_: e2 in s_.tasks, what="the second awsvpc task delivered")
+    pull = "CannotPullContainerError: pull access denied for busybox"
+    v.report(e2, "STOPPED", reason=pull,
+             containers=[{"containerName": "app", "status": "STOPPED", "reason": pull}])
+    t = one(ecs, "vpc", e2)
+    bc.expect_eq((t["lastStatus"], t["stopCode"], t["stoppedReason"]),
+                 ("STOPPED", "TaskFailedToStart", pull), "a task that never ran")
+    bc.expect_eq(t["containers"][0].get("reason"), pull, "the container's reason")
+    cl = ecs.describe_clusters(clusters=["vpc"])["clusters"][0]
+    bc.expect_eq((cl["runningTasksCount"], cl["pendingTasksCount"]), (0, 0), "vpc counts")
+
     # Pending counts with an agent that holds its tasks.
     ecs.create_cluster(clusterName="bulk")
     holders = [agent_sim.SimAgent(s, b, "bulk", cpu=100000, memory=100000, policy="hold").start()
@@ -256,7 +297,7 @@ def main(s):
     got = ecs.run_task(cluster="tight", taskDefinition="tiny")
     bc.expect_eq((len(got["tasks"]), got["failures"]), (1, []), "placed again")
 
-    for agent in [a, c, r] + holders:
+    for agent in [a, c, r, v] + holders:
         agent.stop()
         agent.check_no_errors()
     bc.expect_eq(b.stop(), 0, "exit status")

@@ -7,6 +7,7 @@ filter; `aws ecs wait tasks-running` / `tasks-stopped` succeeding and
 tasks-running failing on a stopped task; stop-task with and without
 --reason; DeleteCluster refused while tasks are not stopped; a deregistered
 task definition refused."""
+import concurrent.futures
 import json
 
 import agent_sim
@@ -130,25 +131,36 @@ def main(s):
     bc.expect_eq([t["taskArn"] for t in out["tasks"]], [spread_arns[0]], "describe by id")
     bc.expect_eq([f["reason"] for f in out["failures"]], ["MISSING"], "unknown task MISSING")
 
-    # list-tasks with each filter.
+    # list-tasks with each filter (the CLI calls run side by side: each one is
+    # a second of Python start-up).
     def listed(*args):
         _, o, _ = aws("list-tasks", "--cluster", "web", *args)
         return sorted(o["taskArns"])
-    bc.expect_eq(listed(), sorted(every), "list-tasks")
-    bc.expect_eq(listed("--started-by", "ci-42"), sorted(spread_arns), "--started-by")
-    bc.expect_eq(listed("--family", "web"), sorted(every), "--family")
-    bc.expect_eq(listed("--family", "other"), [], "--family other")
     on_green = sorted(x["taskArn"] for x in spread if x["containerInstanceArn"] == green.arn)
-    bc.expect_eq(listed("--container-instance", green.arn), on_green, "--container-instance")
-    bc.expect_eq(listed("--container-instance", blue.arn.rsplit("/", 1)[1]),
-                 sorted(set(every) - set(on_green)), "--container-instance by id")
-    rc, _, err = aws("list-tasks", "--cluster", "web", "--service-name", "nothing", check=False)
-    bc.expect_eq((rc, err), (254, "An error occurred (ServiceNotFoundException) when calling the "
-                             "ListTasks operation: Service not found."), "--service-name unknown")
-    bc.expect_eq(listed("--desired-status", "STOPPED"), [], "nothing STOPPED yet")
-    _, out, _ = aws("list-tasks", "--cluster", "web", "--max-items", "3")
-    bc.expect_eq(len(out["taskArns"]), 3, "--max-items")
-    bc.expect_eq(bool(out.get("NextToken")), True, "--max-items token")
+    calls = {
+        "list-tasks": (lambda: listed(), sorted(every)),
+        "--started-by": (lambda: listed("--started-by", "ci-42"), sorted(spread_arns)),
+        "--family": (lambda: listed("--family", "web"), sorted(every)),
+        "--family other": (lambda: listed("--family", "other"), []),
+        "--container-instance": (lambda: listed("--container-instance", green.arn), on_green),
+        "--container-instance by id": (
+            lambda: listed("--container-instance", blue.arn.rsplit("/", 1)[1]),
+            sorted(set(every) - set(on_green))),
+        "--desired-status STOPPED": (lambda: listed("--desired-status", "STOPPED"), []),
+        "--service-name unknown": (
+            lambda: aws("list-tasks", "--cluster", "web", "--service-name", "nothing",
+                        check=False)[::2],
+            (254, "An error occurred (ServiceNotFoundException) when calling the ListTasks "
+                  "operation: Service not found.")),
+        "--max-items": (
+            lambda: (lambda o: (len(o["taskArns"]), bool(o.get("NextToken"))))(
+                aws("list-tasks", "--cluster", "web", "--max-items", "3")[1]),
+            (3, True)),
+    }
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = {what: pool.submit(fn) for what, (fn, _) in calls.items()}
+    for what, (_, expected) in calls.items():
+        bc.expect_eq(futures[what].result(), expected, what)
 
     out = ecs.describe_clusters(clusters=["web"])
     bc.expect_eq(out["clusters"][0]["runningTasksCount"], 6, "runningTasksCount")
