@@ -160,12 +160,8 @@ std::string TaskTable::Key(std::string_view cluster, std::string_view id) {
 }
 
 const TaskEntry* TaskTable::FindById(std::string_view id) const {
-  auto it = key_by_id_.find(id);
-  if (it == key_by_id_.end()) {
-    return nullptr;
-  }
-  auto entry = by_key_.find(it->second);
-  return entry == by_key_.end() ? nullptr : &entry->second;
+  auto it = by_id_.find(Absl(id));
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 const TaskEntry* TaskTable::Find(std::string_view cluster, std::string_view id) const {
@@ -219,15 +215,15 @@ void TaskTable::Insert(TaskEntry entry, bool mirror) {
   if (entry.stopped_at.has_value()) {
     stopped_.insert({*entry.stopped_at, key});
   }
-  key_by_id_[entry.id] = key;
   if (mirror) {
     schedulers_->TaskChanged(it == by_key_.end() ? nullptr : &it->second, entry);
   }
   if (it == by_key_.end()) {
-    by_key_.emplace(std::move(key), std::move(entry));
+    it = by_key_.emplace(std::move(key), std::move(entry)).first;
   } else {
     it->second = std::move(entry);
   }
+  by_id_[it->second.id] = &it->second;  // map nodes do not move
 }
 
 absl::Status TaskTable::Put(TaskEntry entry, ChangeSet& changes) {
@@ -246,7 +242,7 @@ void TaskTable::Remove(std::string_view cluster, std::string_view id, ChangeSet&
   }
   Unindex(it->second);
   schedulers_->TaskRemoved(it->second);
-  key_by_id_.erase(it->second.id);
+  by_id_.erase(it->second.id);
   by_key_.erase(it);
   changes.Delete(kTable, std::move(key));
 }

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -125,7 +126,7 @@ class TaskTable {
   ClusterTable* clusters_;
   Schedulers* schedulers_;
   Map by_key_;
-  std::map<std::string, std::string, std::less<>> key_by_id_;
+  absl::flat_hash_map<std::string, const TaskEntry*> by_id_;  // into by_key_
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> desired_running_;
   std::set<std::pair<absl::Time, std::string>> stopped_;
 };

@@ -591,7 +591,7 @@ absl::StatusOr<boost::json::object> ListTasks(OpContext& ctx, const Args& args) 
   RETURN_IF_ERROR(args.Get("desiredStatus", &desired));
   RETURN_IF_ERROR(args.Get("launchType", &launch_type));
   ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(args, "ListTasks", kListPageLimits));
-  std::string_view status = desired.value_or("RUNNING");
+  std::string status = desired.value_or("RUNNING");
   if (status != "RUNNING" && status != "PENDING" && status != "STOPPED") {
     return InvalidParameter(absl::StrCat("Invalid desiredStatus '", Excerpt(status),
                                          "'. Valid values are RUNNING, PENDING, STOPPED."));
