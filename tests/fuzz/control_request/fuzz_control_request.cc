@@ -23,9 +23,11 @@
 // (errors are ECS-typed, a decoded body round-trips) and, as ApiService
 // does, the poll itself on the seeded channel.
 //
-// The seed (Seed() below) is built per input through the operations
-// themselves, with fixed ids from io::Rng(1); `BERTH_FUZZ_PRINT_SEED=1
-// ./fuzz_control_request <any file>` prints the ids make_seeds.py names.
+// The seed model (Seed() below) is built once, through the operations
+// themselves, with fixed ids from io::Rng(1); each input loads its records
+// into a fresh model and channel (LoadSeed). `BERTH_FUZZ_PRINT_SEED=1
+// ./fuzz_control_request <any file>` prints the ids make_seeds.py names;
+// BERTH_FUZZ_VERBOSE=1 prints each input's result.
 
 #include <cstddef>
 #include <cstdint>
