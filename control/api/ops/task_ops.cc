@@ -6,6 +6,7 @@
 // (docs/agent-protocol.md). How far a task got is what its agent reports
 // (task_state_ops.cc).
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
@@ -550,19 +551,29 @@ absl::StatusOr<boost::json::object> DescribeTasks(OpContext& ctx, const Args& ar
   // is the hot read, and a task changes far less often than it is read.
   std::string body = "{\"tasks\":[";
   boost::json::array failures;
-  std::set<std::string_view> seen;
+  std::vector<const state::TaskEntry*> seen;
+  seen.reserve(identifiers.size());
+  // The usual identifier is this cluster's long task ARN: matched by prefix
+  // before the general parse.
+  const std::string arn_prefix = ctx.model.TaskArn(cluster->name, "");
   bool first = true;
   for (const std::string& identifier : identifiers) {
-    const state::TaskEntry* task = FindTask(ctx.model, cluster->name, identifier);
+    const state::TaskEntry* task =
+        identifier.size() > arn_prefix.size() && identifier.compare(0, arn_prefix.size(),
+                                                                     arn_prefix) == 0
+            ? ctx.model.tasks().Find(cluster->name,
+                                     std::string_view(identifier).substr(arn_prefix.size()))
+            : FindTask(ctx.model, cluster->name, identifier);
     if (task == nullptr) {
       failures.push_back(
           boost::json::object{{"arn", TaskArnOf(ctx.model, cluster->name, identifier)},
                               {"reason", ecs::kReasonMissing}});
       continue;
     }
-    if (!seen.insert(task->id).second) {
+    if (std::find(seen.begin(), seen.end(), task) != seen.end()) {
       continue;
     }
+    seen.push_back(task);
     if (!first) {
       body += ',';
     }
