@@ -44,7 +44,7 @@ size_t AgentChannel::SizeOf(const AgentMessage& m) {
   return m.task_arn.size() + m.desired_status.size() + m.reason.size() + m.payload.size();
 }
 
-void AgentChannel::AddInstance(absl::string_view instance_arn) {
+void AgentChannel::AddInstance(absl::string_view instance_arn, uint64_t last_seq) {
   if (Outbox* box = Find(instance_arn)) {
     Contact(*box);  // may call on_change_; nothing is touched after it
     if (Outbox* again = Find(instance_arn); again != nullptr && !again->held.has_value()) {
@@ -54,6 +54,8 @@ void AgentChannel::AddInstance(absl::string_view instance_arn) {
   }
   auto box = std::make_unique<Outbox>();
   box->arn = std::string(instance_arn);
+  box->last_seq = last_seq;
+  box->acked_seq = last_seq;
   box->connected = true;
   Outbox& ref = *box;
   boxes_.emplace(ref.arn, std::move(box));

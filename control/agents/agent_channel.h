@@ -75,8 +75,11 @@ class AgentChannel {
 
   // RegisterContainerInstance: makes the instance known (idempotent; an
   // existing outbox is kept). Registration counts as contact: the instance is
-  // connected until disconnect_after passes without a poll.
-  void AddInstance(absl::string_view instance_arn);
+  // connected until disconnect_after passes without a poll. A new outbox
+  // numbers its messages from `last_seq` + 1: an instance registered again
+  // after a deregistration passes the last number it was ever given, so no
+  // number is reused.
+  void AddInstance(absl::string_view instance_arn, uint64_t last_seq = 0);
   // DeregisterContainerInstance: drops the outbox; a held poll is answered
   // kReregister. No connection callback. Returns false if unknown.
   bool Forget(absl::string_view instance_arn);

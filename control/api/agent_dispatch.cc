@@ -92,13 +92,30 @@ absl::Status AgentDispatch::Send(OpContext& ctx, std::string_view instance_arn,
 }
 
 void AgentDispatch::InstanceRegistered(OpContext& ctx, std::string_view instance_arn) {
-  channel_.AddInstance(Absl(instance_arn));
+  // A header kept from an earlier registration: numbering goes on from it.
+  const state::AgentOutboxHeader* kept =
+      ctx.model.agent_outboxes().Find(ecs::IdOfArnOrId(instance_arn));
+  channel_.AddInstance(Absl(instance_arn), kept == nullptr ? 0 : kept->last_seq);
   PutHeader(ctx, instance_arn);
 }
 
 void AgentDispatch::InstanceDeregistered(OpContext& ctx, std::string_view instance_arn) {
+  std::optional<agents::OutboxRecord> header = channel_.SnapshotHeader(Absl(instance_arn));
   channel_.Forget(Absl(instance_arn));
-  ctx.model.agent_outboxes().Delete(ecs::IdOfArnOrId(instance_arn), ctx.changes);
+  std::string_view id = ecs::IdOfArnOrId(instance_arn);
+  if (!header.has_value()) {
+    ctx.model.agent_outboxes().Delete(id, ctx.changes);
+    return;
+  }
+  // The messages go; the header stays with everything acknowledged, so a
+  // re-registration with the saved ARN numbers on from last_seq and the
+  // agent, which skips numbers it has applied, misses nothing.
+  ctx.model.agent_outboxes().PutHeader(
+      id,
+      state::AgentOutboxHeader{.instance_arn = std::string(instance_arn),
+                               .last_seq = header->last_seq,
+                               .acked_seq = header->last_seq},
+      ctx.changes);
 }
 
 bool AgentDispatch::AckUnpersisted(std::string_view instance_arn) const {

@@ -166,7 +166,7 @@ TEST_F(AgentDispatchTest, ConnectionChangesSetAgentConnected) {
   EXPECT_TRUE(Instance().agent_connected);
 }
 
-TEST_F(AgentDispatchTest, DeregistrationDropsTheOutboxAndItsRecords) {
+TEST_F(AgentDispatchTest, DeregistrationDropsTheOutboxAndItsMessagesButKeepsTheNumbering) {
   ASSERT_TRUE(SendOne("task-1").ok());
   RunHooks(true);
   CommitSent();
@@ -175,7 +175,24 @@ TEST_F(AgentDispatchTest, DeregistrationDropsTheOutboxAndItsRecords) {
   Commit();
   EXPECT_FALSE(h_.channel().Known(arn_));
   EXPECT_TRUE(store_.data().at("agent_messages").empty());
-  EXPECT_EQ(store_.data().at("agent_outbox").count(Id()), 0u);
+  // The header stays, everything acknowledged: lastSeq 1.
+  ASSERT_EQ(store_.data().at("agent_outbox").count(Id()), 1u);
+  ASSERT_NE(h_.model().agent_outboxes().Find(Id()), nullptr);
+  EXPECT_EQ(h_.model().agent_outboxes().Find(Id())->last_seq, 1u);
+  EXPECT_EQ(h_.model().agent_outboxes().Find(Id())->acked_seq, 1u);
+
+  // Registered again with the saved ARN: numbering goes on past 1, so an
+  // agent that applied 1 skips nothing new.
+  h_.Ok("RegisterContainerInstance", "{\"containerInstanceArn\":\"" + arn_ + "\"}");
+  Commit();
+  ASSERT_TRUE(h_.channel().Known(arn_));
+  ASSERT_TRUE(SendOne("task-2").ok());
+  RunHooks(true);
+  std::optional<agents::OutboxRecord> box = h_.channel().SnapshotInstance(arn_);
+  ASSERT_TRUE(box.has_value());
+  ASSERT_EQ(box->messages.size(), 1u);
+  EXPECT_EQ(box->messages[0].seq, 2u);
+  EXPECT_EQ(box->messages[0].message.task_arn, "task-2");
 }
 
 TEST_F(AgentDispatchTest, RestoreFromTheRecordsGivesTheSameOutboxesAllDisconnected) {
