@@ -37,6 +37,19 @@ constexpr std::string_view kTaskNotFound = "The referenced task was not found.";
 constexpr std::string_view kEssentialExited = "Essential container in task exited";
 constexpr size_t kMaxReasonLength = 1024;
 
+// `text` cut to at most `max` bytes without splitting a UTF-8 character
+// (a stored record must stay valid JSON, and so valid UTF-8).
+void TruncateUtf8(std::string& text, size_t max) {
+  if (text.size() <= max) {
+    return;
+  }
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;  // text[cut] continues a character: cut before that character
+  }
+  text.resize(cut);
+}
+
 int ContainerRank(std::string_view status) {
   if (status == "PENDING") return 0;
   if (status == "RUNNING") return 1;
@@ -64,8 +77,8 @@ absl::Status ReadContainerReport(const Args& args, std::string_view name_key,
     return InvalidParameter(absl::StrCat("Invalid container status '", Excerpt(*out->status),
                                          "'. Valid values are PENDING, RUNNING, STOPPED."));
   }
-  if (out->reason.has_value() && out->reason->size() > kMaxReasonLength) {
-    out->reason->resize(kMaxReasonLength);
+  if (out->reason.has_value()) {
+    TruncateUtf8(*out->reason, kMaxReasonLength);
   }
   const boost::json::value* bindings = args.object().if_contains("networkBindings");
   if (bindings != nullptr && !bindings->is_null()) {
@@ -253,8 +266,8 @@ absl::StatusOr<boost::json::object> SubmitTaskStateChange(OpContext& ctx, const 
                                            Absl(state::kTaskStatusValues), "."));
     }
   }
-  if (reason.has_value() && reason->size() > kMaxReasonLength) {
-    reason->resize(kMaxReasonLength);
+  if (reason.has_value()) {
+    TruncateUtf8(*reason, kMaxReasonLength);
   }
   std::string cluster;
   ASSIGN_OR_RETURN(state::TaskEntry task, ReportedTask(ctx, args, &cluster));

@@ -302,12 +302,11 @@ FAILED_COMMIT = {"RunTask": 0, "StartTask": 0, "StopTask": 0, "DeregisterContain
 # ListTasks was held back until 02091c6 (it read desiredStatus through a
 # std::string_view of a destroyed temporary).
 HELD_BACK = set()
-# Reproducers held out the same way; move them into TASK_CALLS once fixed.
-# An agent's reason longer than 1024 bytes is cut at byte 1024
-# (control/api/ops/task_state_ops.cc, reason->resize(kMaxReasonLength)), which
-# can split a UTF-8 character: the task record written is not valid JSON and
-# does not load (berth-control would refuse to start from that store).
-HELD_BACK_CALLS = [
+# Reproducers of bugs fuzzing found, kept as seeds. An agent's reason longer
+# than 1024 bytes was cut at byte 1024, which could split a UTF-8 character:
+# the task record written was not valid JSON and did not load (fixed by
+# cutting at a character boundary, task_state_ops.cc TruncateUtf8).
+REPRODUCER_CALLS = [
     ("SubmitTaskStateChange", {"cluster": "prod", "task": T_RUNNING, "status": "STOPPED",
                                "reason": "a" * 1023 + "\u00e9"}),
     ("SubmitContainerStateChange", {"cluster": "prod", "task": T_RUNNING,
@@ -357,7 +356,7 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     os.makedirs(out, exist_ok=True)
     failed = dict(FAILED_COMMIT)
-    for op, params in CALLS + TASK_CALLS:
+    for op, params in CALLS + TASK_CALLS + REPRODUCER_CALLS:
         if op in HELD_BACK:
             continue
         if params.get("nextToken", "") is None:

@@ -397,3 +397,24 @@ TEST_F(TaskOpsTest, SubmitContainerStateChangeUpdatesOneContainer) {
 
 }  // namespace
 }  // namespace berth::control
+
+namespace berth::control {
+namespace {
+
+TEST_F(TaskOpsTest, LongReasonsAreCutAtACharacterBoundary) {
+  Register();
+  std::string arn = ArnOf(Run());
+  // 1,023 ASCII bytes and a two-byte 'é': the 1,024-byte limit falls inside it.
+  std::string reason = std::string(1023, 'a') + "\xc3\xa9";
+  Report(arn, absl::StrCat(R"("status":"STOPPED","reason":")", reason, "\""));
+  boost::json::object task = Describe(arn);
+  EXPECT_EQ(task.at("stoppedReason").as_string(), std::string(1023, 'a'));
+  // The stored record still decodes.
+  ASSERT_NE(h_.model().tasks().FindById(arn.substr(arn.rfind('/') + 1)), nullptr);
+  EXPECT_TRUE(state::DecodeTask(state::EncodeTask(
+                  *h_.model().tasks().FindById(arn.substr(arn.rfind('/') + 1))))
+                  .ok());
+}
+
+}  // namespace
+}  // namespace berth::control
