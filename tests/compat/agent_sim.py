@@ -422,3 +422,51 @@ class SimAgent:
     def check_no_errors(self):
         if self.errors:
             raise AssertionError(f"sim agent {self.arn}: {self.errors}")
+
+
+def main():
+    """Runs one simulated agent against a berth-control until interrupted, so
+    tasks can be tried by hand before berth-agent exists:
+
+        python3 tests/compat/agent_sim.py --endpoint http://127.0.0.1:8080 --cluster demo
+
+    It signs with the compat tier's key, which berth-control accepts in dev
+    mode (no --credentials)."""
+    import argparse
+    import types
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", default="http://127.0.0.1:8080")
+    parser.add_argument("--cluster", default="default")
+    parser.add_argument("--cpu", type=int, default=2048, help="CPU units to register")
+    parser.add_argument("--memory", type=int, default=3900, help="MiB to register")
+    parser.add_argument("--stop-exit-code", type=int, default=0)
+    args = parser.parse_args()
+
+    def client(berth):
+        import boto3
+        session = boto3.session.Session(aws_access_key_id=bc.KEY_ID,
+                                        aws_secret_access_key=bc.SECRET, region_name=bc.REGION)
+        return session.client("ecs", endpoint_url=berth.endpoint)
+
+    berth = types.SimpleNamespace(endpoint=args.endpoint)
+    agent = SimAgent(types.SimpleNamespace(client=client), berth, cluster=args.cluster,
+                     cpu=args.cpu, memory=args.memory, stop_exit_code=args.stop_exit_code)
+    agent.start()
+    print(f"simulated agent registered {agent.arn}; reporting its tasks RUNNING, and STOPPED "
+          f"when stopped (Ctrl-C to end)", flush=True)
+    seen = {}
+    try:
+        while True:
+            with agent.lock:
+                for arn, task in agent.tasks.items():
+                    if seen.get(arn) != task.last:
+                        seen[arn] = task.last
+                        print(f"{task.last or 'received'}: {arn}", flush=True)
+                agent.changed.wait(1.0)
+    except KeyboardInterrupt:
+        agent.stop(timeout=2)
+
+
+if __name__ == "__main__":
+    main()
