@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "boost/json/parser.hpp"
@@ -22,7 +23,29 @@ absl::StatusOr<boost::json::value> ParseJson(std::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid JSON at offset ", consumed, ": ", ec.message()));
   }
-  return parser.release();
+  boost::json::value value = parser.release();
+  // A number beyond a double's range parses as infinity, and Boost.JSON
+  // 1.81 parses a zero with a huge exponent ("0E477") as NaN; neither can be
+  // written back as JSON, so a record holding one would not load again.
+  std::vector<const boost::json::value*> pending{&value};
+  while (!pending.empty()) {
+    const boost::json::value* v = pending.back();
+    pending.pop_back();
+    if (v->is_double() && !std::isfinite(v->get_double())) {
+      return absl::InvalidArgumentError(
+          "invalid JSON: a number is outside the range of a 64-bit floating point value");
+    }
+    if (const boost::json::array* a = v->if_array()) {
+      for (const boost::json::value& item : *a) {
+        pending.push_back(&item);
+      }
+    } else if (const boost::json::object* o = v->if_object()) {
+      for (const auto& member : *o) {
+        pending.push_back(&member.value());
+      }
+    }
+  }
+  return value;
 }
 
 std::string ToJsonText(const boost::json::value& value) {

@@ -130,5 +130,18 @@ TEST(EcsCodecErrorsTest, MalformedText) {
   EXPECT_TRUE(ParseJson(R"( {"a":1} )").ok());
 }
 
+// Found by fuzz_ecs_codec: Boost.JSON 1.81 parses "0E477" as NaN and
+// "1E400" as infinity, which serialize to text that is not JSON; a stored
+// record holding one would never load again.
+TEST(EcsCodecErrorsTest, NumbersADoubleCannotHoldAreRefused) {
+  for (const char* text : {R"({"a":0E477})", R"({"a":[1,{"b":1E400}]})", R"(-1e999)"}) {
+    absl::StatusOr<boost::json::value> v = ParseJson(text);
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(v.status().message()), ::testing::HasSubstr("outside the range"))
+        << text;
+  }
+  EXPECT_TRUE(ParseJson(R"({"a":1.5e300,"b":0E10,"c":-0.0})").ok());
+}
+
 }  // namespace
 }  // namespace berth::ecs
