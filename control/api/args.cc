@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/json/array.hpp"
 #include "control/api/ecs_error.h"
@@ -51,6 +52,15 @@ bool ToInt64(const boost::json::value& v, int64_t* out) {
 
 absl::Status WrongType(std::string_view path, std::string_view expected,
                        const boost::json::value& got) {
+  if ((got.is_int64() || got.is_uint64()) &&
+      absl::StrContains(Absl(expected), "integer")) {
+    // The right kind, out of range: say so rather than "got an integer".
+    std::string number = got.is_int64() ? absl::StrCat(got.get_int64())
+                                        : absl::StrCat(got.get_uint64());
+    return EcsError(ecs_errors::kSerialization,
+                    absl::StrCat("Invalid value for '", Absl(path), "': ", number,
+                                 " is outside the range of ", Absl(expected), "."));
+  }
   return EcsError(ecs_errors::kSerialization,
                   absl::StrCat("Invalid type for '", Absl(path), "': expected ", Absl(expected),
                                ", got ", KindName(got), "."));

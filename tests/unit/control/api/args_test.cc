@@ -78,5 +78,21 @@ TEST(ArgsTest, MissingRequiredIsInvalidParameter) {
   EXPECT_EQ(status.message(), "Missing required parameter 'cluster'.");
 }
 
+TEST(ArgsTest, AnIntegerOutOfRangeIsNamedAsSuch) {
+  boost::json::object body =
+      Body(R"({"count":4294967296,"ack":18446744073709551615,"neg":-3000000000})");
+  Args args(body);
+  std::optional<int32_t> count, neg;
+  std::optional<int64_t> ack;
+  absl::Status status = args.Get("count", &count);
+  EXPECT_EQ(EcsErrorType(status), "SerializationException");
+  EXPECT_EQ(status.message(),
+            "Invalid value for 'count': 4294967296 is outside the range of a 32-bit integer.");
+  status = args.Get("ack", &ack);
+  EXPECT_EQ(status.message(), "Invalid value for 'ack': 18446744073709551615 is outside the "
+                              "range of a 64-bit integer.");
+  EXPECT_FALSE(args.Get("neg", &neg).ok());
+}
+
 }  // namespace
 }  // namespace berth::control
