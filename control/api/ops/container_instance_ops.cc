@@ -37,32 +37,6 @@ namespace query = ::berth::scheduler::query;
 constexpr size_t kMaxDescribeInstances = 100;
 constexpr size_t kMaxUpdateStateInstances = 10;
 
-// A list of structures decoded by an ecs codec; absent → `*out` unchanged.
-template <typename T>
-absl::Status ReadCodecList(const Args& args, std::string_view key,
-                           absl::StatusOr<T> (*decode)(const boost::json::value&,
-                                                       const std::string&),
-                           std::optional<std::vector<T>>* out) {
-  const boost::json::value* value = args.object().if_contains(key);
-  if (value == nullptr || value->is_null()) {
-    return absl::OkStatus();
-  }
-  const boost::json::array* list = value->if_array();
-  if (list == nullptr) {
-    return WrongType(args.Path(key), "a list", *value);
-  }
-  std::vector<T> result;
-  for (size_t i = 0; i < list->size(); ++i) {
-    absl::StatusOr<T> item = decode((*list)[i], args.ElementPath(key, i));
-    if (!item.ok()) {
-      return InvalidParameter(Std(item.status().message()));
-    }
-    result.push_back(*std::move(item));
-  }
-  *out = std::move(result);
-  return absl::OkStatus();
-}
-
 // Fills ec2InstanceId and the ecs.* attributes ECS derives from an EC2
 // instance identity document, when the document has them.
 void ApplyIdentityDocument(std::string_view document, ecs::ContainerInstance& instance) {

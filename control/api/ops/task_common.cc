@@ -49,6 +49,11 @@ boost::json::value Timestamp(absl::Time t) {
   return boost::json::value(static_cast<double>(absl::ToUnixMillis(t)) / 1000.0);
 }
 
+void BumpVersion(state::TaskEntry& task) {
+  boost::json::value& v = task.task["version"];
+  v = v.is_int64() ? v.get_int64() + 1 : 1;
+}
+
 void MarkStopped(state::TaskEntry& task, absl::Time now, std::string_view stop_code,
                  std::string_view reason) {
   boost::json::object& o = task.task;
@@ -73,9 +78,7 @@ void MarkStopped(state::TaskEntry& task, absl::Time now, std::string_view stop_c
   if (!reason.empty() && !o.contains("stoppedReason")) {
     o["stoppedReason"] = reason;
   }
-  if (const boost::json::value* v = o.if_contains("version"); v != nullptr && v->is_int64()) {
-    o["version"] = v->get_int64() + 1;
-  }
+  BumpVersion(task);
 }
 
 }  // namespace berth::control::ops

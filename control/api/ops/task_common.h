@@ -25,6 +25,10 @@ std::string TaskArnOf(const state::Model& model, std::string_view cluster,
 // The API's Task; "tags" only when `with_tags` (DescribeTasks include TAGS).
 boost::json::object TaskToJson(const state::TaskEntry& entry, bool with_tags);
 
+// Adds one to the task's "version" (1 when it has none): every stored
+// change does.
+void BumpVersion(state::TaskEntry& task);
+
 // `task` with lastStatus and desiredStatus STOPPED, stoppedAt and
 // executionStoppedAt = `now` (when unset), stoppingAt set, and the stop code
 // and reason when none was recorded before. Bumps version.

@@ -50,30 +50,6 @@ constexpr std::string_view kDefaultStopReason = "Task stopped by user";
 constexpr std::string_view kNoInstances = "No Container Instances were found in your cluster.";
 constexpr std::string_view kTaskNotFound = "The referenced task was not found.";
 
-// A list of structures decoded by an ecs codec; absent → `*out` unchanged.
-template <typename T>
-absl::Status ReadCodecList(const Args& args, std::string_view key,
-                           absl::StatusOr<T> (*decode)(const boost::json::value&,
-                                                       const std::string&),
-                           std::vector<T>* out) {
-  const boost::json::value* value = args.object().if_contains(key);
-  if (value == nullptr || value->is_null()) {
-    return absl::OkStatus();
-  }
-  const boost::json::array* list = value->if_array();
-  if (list == nullptr) {
-    return WrongType(args.Path(key), "a list", *value);
-  }
-  for (size_t i = 0; i < list->size(); ++i) {
-    absl::StatusOr<T> item = decode((*list)[i], args.ElementPath(key, i));
-    if (!item.ok()) {
-      return InvalidParameter(Std(item.status().message()));
-    }
-    out->push_back(*std::move(item));
-  }
-  return absl::OkStatus();
-}
-
 // A 36-character UUID (8-4-4-4-12) for container ARNs, as ECS writes them.
 std::string NewUuid(io::Rng& rng) {
   std::string hex = ecs::NewResourceId(rng);
@@ -424,10 +400,14 @@ absl::StatusOr<boost::json::object> RunTask(OpContext& ctx, const Args& args) {
                                          scheduler::kMaxRunTaskCount, "; the request has ",
                                          spec.count, "."));
   }
+  std::optional<std::vector<ecs::PlacementConstraint>> constraints;
+  std::optional<std::vector<ecs::PlacementStrategy>> strategies;
   RETURN_IF_ERROR(ReadCodecList<ecs::PlacementConstraint>(
-      args, "placementConstraints", &ecs::PlacementConstraintFromJson, &spec.constraints));
+      args, "placementConstraints", &ecs::PlacementConstraintFromJson, &constraints));
   RETURN_IF_ERROR(ReadCodecList<ecs::PlacementStrategy>(
-      args, "placementStrategy", &ecs::PlacementStrategyFromJson, &spec.strategies));
+      args, "placementStrategy", &ecs::PlacementStrategyFromJson, &strategies));
+  spec.constraints = std::move(constraints).value_or(std::vector<ecs::PlacementConstraint>{});
+  spec.strategies = std::move(strategies).value_or(std::vector<ecs::PlacementStrategy>{});
   LaunchRequest launch;
   RETURN_IF_ERROR(ReadLaunch(ctx, args, launch));
   if (ctx.model.clusters().counts(launch.cluster->name).registered_instances == 0) {
@@ -502,7 +482,7 @@ absl::StatusOr<boost::json::object> StopTask(OpContext& ctx, const Args& args) {
   t["desiredStatus"] = "STOPPED";
   t["stopCode"] = "UserInitiated";
   t["stoppedReason"] = stop_reason;
-  t["version"] = t["version"].is_int64() ? t["version"].get_int64() + 1 : 1;
+  BumpVersion(task);
   bool delivered = false;
   if (ctx.agents != nullptr && !task.container_instance_id.empty()) {
     agents::AgentMessage message;

@@ -204,11 +204,6 @@ void ExplainStop(const state::Model& model, state::TaskEntry& task,
   }
 }
 
-void BumpVersion(state::TaskEntry& task) {
-  boost::json::value& v = task.task["version"];
-  v = v.is_int64() ? v.get_int64() + 1 : 1;
-}
-
 // Moves the task's lastStatus forward to `status`; true when it moved.
 bool AdvanceTask(const state::Model& model, state::TaskEntry& task, state::TaskStatus status,
                  const std::optional<std::string>& reason, absl::Time now) {

@@ -11,11 +11,42 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "boost/json/value.hpp"
 #include "control/api/args.h"
+#include "control/api/ecs_error.h"
+#include "io/absl_compat.h"
 #include "ecs/cluster.h"
 #include "ecs/tag.h"
 
 namespace berth::control::ops {
+
+// A list of structures decoded by an ecs codec; absent → `*out` unchanged;
+// an element the codec refuses is InvalidParameterException.
+template <typename T>
+absl::Status ReadCodecList(const Args& args, std::string_view key,
+                           absl::StatusOr<T> (*decode)(const boost::json::value&,
+                                                       const std::string&),
+                           std::optional<std::vector<T>>* out) {
+  const boost::json::value* value = args.object().if_contains(key);
+  if (value == nullptr || value->is_null()) {
+    return absl::OkStatus();
+  }
+  const boost::json::array* list = value->if_array();
+  if (list == nullptr) {
+    return WrongType(args.Path(key), "a list", *value);
+  }
+  std::vector<T> result;
+  for (size_t i = 0; i < list->size(); ++i) {
+    absl::StatusOr<T> item = decode((*list)[i], args.ElementPath(key, i));
+    if (!item.ok()) {
+      return InvalidParameter(Std(item.status().message()));
+    }
+    result.push_back(*std::move(item));
+  }
+  *out = std::move(result);
+  return absl::OkStatus();
+}
+
 
 // Cluster (and service) names: 1–255 of [A-Za-z0-9_-].
 bool IsValidResourceName(std::string_view name);
