@@ -1,0 +1,58 @@
+#ifndef BERTH_AGENT_IMAGES_FS_UTIL_H_
+#define BERTH_AGENT_IMAGES_FS_UTIL_H_
+
+// Small dirfd-relative file helpers for the image store. Blocking: call them
+// on a worker thread (or at start-up).
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace berth::images {
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.Release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      Reset(o.Release());
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void Reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// openat2(dirfd, path, flags | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS):
+// `path` and every symlink met on the way must stay beneath `dirfd`. An
+// escape fails with EXDEV.
+absl::StatusOr<Fd> OpenBeneath(int dirfd, std::string_view path, int flags, int mode = 0);
+
+// Removes `name` (a file, or a directory and everything under it) relative
+// to `dirfd`, never following symlinks. A missing `name` is OK.
+absl::Status RemoveTreeAt(int dirfd, std::string_view name);
+
+// Reads a whole (small) file, failing with OutOfRange beyond `max_bytes`.
+absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view path, size_t max_bytes);
+
+// Writes all of `data` to `fd`.
+absl::Status WriteAll(int fd, std::string_view data, std::string_view what);
+
+}  // namespace berth::images
+
+#endif  // BERTH_AGENT_IMAGES_FS_UTIL_H_

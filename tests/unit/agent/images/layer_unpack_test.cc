@@ -1,0 +1,267 @@
+#include "agent/images/layer_unpack.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "agent/images/fs_util.h"
+#include "gtest/gtest.h"
+#include "tests/unit/agent/images/test_tar.h"
+
+namespace berth::images {
+namespace {
+
+using testing::Compression;
+using testing::Dir;
+using testing::File;
+using testing::HardLink;
+using testing::MakeTar;
+using testing::Symlink;
+using testing::TarEntry;
+
+namespace fs = std::filesystem;
+
+class LayerUnpackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-unpack-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    fs::create_directory(base_ / "layer");
+    fs::create_directory(base_ / "outside");
+    std::ofstream(base_ / "outside" / "secret") << "untouched";
+  }
+  void TearDown() override {
+    // A layer may hold 0555 directories: RemoveTreeAt copes.
+    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, base_.string()).ok());
+  }
+
+  absl::Status Unpack(const std::string& tar, UnpackStats* stats = nullptr) {
+    fs::path blob = base_ / "blob";
+    std::ofstream(blob, std::ios::binary | std::ios::trunc) << tar;
+    Fd blob_fd(open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd dir(open((base_ / "layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_TRUE(blob_fd.valid() && dir.valid());
+    return UnpackLayer(blob_fd.get(), dir.get(), stats);
+  }
+
+  fs::path layer() const { return base_ / "layer"; }
+  std::string Read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  void ExpectOutsideUntouched() {
+    EXPECT_EQ(Read(base_ / "outside" / "secret"), "untouched");
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(base_ / "outside")) {
+      (void)e;
+      ++n;
+    }
+    EXPECT_EQ(n, 1u) << "something was written outside the layer";
+  }
+
+  fs::path base_;
+};
+
+std::vector<TarEntry> SampleTree() {
+  std::vector<TarEntry> t = {
+      Dir("./"),
+      Dir("./bin", 0755),
+      File("./bin/busybox", "#!binary", 04755),
+      Symlink("./bin/sh", "busybox"),
+      HardLink("./bin/ash", "./bin/busybox"),
+      Dir("etc", 0755),
+      File("etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644),
+      Dir("ro", 0555),
+      File("ro/inside", "x", 0400),
+      File("implicit/dirs/file", "made without its parents"),
+      TarEntry{.path = "run/fifo", .type = TarEntry::Type::kFifo, .mode = 0600},
+      Symlink("abs", "/etc/passwd"),  // dangling inside, fine as a symlink
+  };
+  return t;
+}
+
+void ExpectSampleTree(const fs::path& root) {
+  struct stat st;
+  ASSERT_EQ(lstat((root / "bin/busybox").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);
+  EXPECT_EQ(st.st_nlink, 2u);
+  struct stat st2;
+  ASSERT_EQ(lstat((root / "bin/ash").c_str(), &st2), 0);
+  EXPECT_EQ(st.st_ino, st2.st_ino);
+  EXPECT_EQ(st.st_mtime, 1700000000);
+  EXPECT_EQ(fs::read_symlink(root / "bin/sh"), "busybox");
+  EXPECT_EQ(fs::read_symlink(root / "abs"), "/etc/passwd");
+  ASSERT_EQ(lstat((root / "ro").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0555u);
+  EXPECT_EQ(st.st_mtime, 1700000000);
+  ASSERT_EQ(lstat((root / "ro/inside").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0400u);
+  ASSERT_EQ(lstat((root / "run/fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_TRUE(fs::is_regular_file(root / "implicit/dirs/file"));
+}
+
+TEST_F(LayerUnpackTest, UnpacksUncompressedGzipAndZstdTars) {
+  for (Compression c : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {
+    SCOPED_TRACE(static_cast<int>(c));
+    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, layer().string()).ok());
+    fs::create_directory(layer());
+    UnpackStats stats;
+    absl::Status s = Unpack(MakeTar(SampleTree(), c), &stats);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(stats.entries, SampleTree().size());
+    ExpectSampleTree(layer());
+    std::ifstream in(layer() / "etc/passwd");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "root:x:0:0::/root:/bin/sh");
+  }
+}
+
+TEST_F(LayerUnpackTest, RefusesDotDot) {
+  absl::Status s = Unpack(MakeTar({File("../x", "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "refused layer entry \"../x\": path contains '..'");
+  s = Unpack(MakeTar({Dir("a"), File("a/../../outside/x", "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, RefusesAbsolutePaths) {
+  absl::Status s = Unpack(MakeTar({File((base_ / "outside/x").string(), "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("absolute path"), absl::string_view::npos) << s;
+  s = Unpack(MakeTar({File("/etc/x", "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, RefusesWritingThroughASymlinkToOutside) {
+  // a -> <outside>, then a/pwned: the classic symlink escape.
+  absl::Status s =
+      Unpack(MakeTar({Symlink("a", (base_ / "outside").string()), File("a/pwned", "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("leads outside the layer through a symlink"), absl::string_view::npos)
+      << s;
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, RefusesASymlinkToRootThenEtcPasswd) {
+  absl::Status s = Unpack(MakeTar({Symlink("a", "/"), File("a/etc/passwd", "pwned")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "refused layer entry \"a/etc/passwd\": its path leads outside the layer through a "
+            "symlink");
+}
+
+TEST_F(LayerUnpackTest, RefusesARelativeSymlinkThatClimbsOut) {
+  absl::Status s = Unpack(MakeTar({Dir("d"), Symlink("d/up", "../../outside"),
+                                   File("d/up/pwned", "escaped")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, FollowsSymlinksThatStayInside) {
+  absl::Status s = Unpack(MakeTar({Dir("usr"), Dir("usr/lib"), Symlink("lib", "usr/lib"),
+                                   Dir("usr/x"), Symlink("usr/x/up", "../lib"),
+                                   File("lib/libc.so", "c"), File("usr/x/up/libm.so", "m")}));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Read(layer() / "usr/lib/libc.so"), "c");
+  EXPECT_EQ(Read(layer() / "usr/lib/libm.so"), "m");
+}
+
+TEST_F(LayerUnpackTest, AFileReplacesASymlinkInsteadOfWritingThroughIt) {
+  absl::Status s = Unpack(MakeTar(
+      {Symlink("evil", (base_ / "outside/secret").string()), File("evil", "replaced")}));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_FALSE(fs::is_symlink(layer() / "evil"));
+  EXPECT_EQ(Read(layer() / "evil"), "replaced");
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, RefusesHardLinksToOutside) {
+  absl::Status s = Unpack(MakeTar({HardLink("h", "../outside/secret")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("hard link target"), absl::string_view::npos) << s;
+  s = Unpack(MakeTar({HardLink("h2", (base_ / "outside/secret").string())}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  s = Unpack(MakeTar({Symlink("o", (base_ / "outside").string()), HardLink("h3", "o/secret")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("leads outside the layer"), absl::string_view::npos) << s;
+  EXPECT_FALSE(fs::exists(layer() / "h3"));
+  struct stat st;
+  ASSERT_EQ(stat((base_ / "outside/secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, HardLinkToAMissingTargetFails) {
+  absl::Status s = Unpack(MakeTar({HardLink("h", "nowhere")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LayerUnpackTest, ADirectoryEntryReplacesAFileAndMergesADirectory) {
+  absl::Status s = Unpack(MakeTar({File("x", "file"), Dir("x"), File("x/y", "1"), Dir("x"),
+                                   File("x/z", "2")}));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Read(layer() / "x/y"), "1");
+  EXPECT_EQ(Read(layer() / "x/z"), "2");
+}
+
+TEST_F(LayerUnpackTest, OverlayXattrsFromTheTarAreDropped) {
+  TarEntry d = Dir("d");
+  d.xattrs = {{"trusted.overlay.redirect", "/etc"}, {"user.overlay.opaque", "y"}};
+  UnpackStats stats;
+  absl::Status s = Unpack(MakeTar({d}), &stats);
+  ASSERT_TRUE(s.ok()) << s;
+  // libarchive's pax writer records each xattr twice (LIBARCHIVE. and
+  // SCHILY. keys), and its reader hands both back.
+  EXPECT_GE(stats.dropped_xattrs, 2u);
+  char buf[16];
+  EXPECT_LT(lgetxattr((layer() / "d").c_str(), "user.overlay.opaque", buf, sizeof(buf)), 0);
+  EXPECT_LT(lgetxattr((layer() / "d").c_str(), "trusted.overlay.redirect", buf, sizeof(buf)), 0);
+}
+
+TEST_F(LayerUnpackTest, KeepsUserXattrs) {
+  TarEntry f = File("f", "x");
+  f.xattrs = {{"user.berth.test", "v1"}};
+  UnpackStats stats;
+  absl::Status s = Unpack(MakeTar({f}), &stats);
+  ASSERT_TRUE(s.ok()) << s;
+  if (stats.dropped_xattrs > 0) {
+    GTEST_SKIP() << "the filesystem of /tmp does not hold user.* xattrs";
+  }
+  char buf[16] = {};
+  ASSERT_EQ(getxattr((layer() / "f").c_str(), "user.berth.test", buf, sizeof(buf)), 2);
+  EXPECT_EQ(std::string(buf, 2), "v1");
+}
+
+TEST_F(LayerUnpackTest, AufsBookkeepingIsSkippedAndBadWhiteoutsRefused) {
+  absl::Status s = Unpack(MakeTar({Dir(".wh..wh.plnk"), File(".wh..wh.aufs", "")}));
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_FALSE(fs::exists(layer() / ".wh..wh.aufs"));
+  s = Unpack(MakeTar({File("d/.wh...", "")}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LayerUnpackTest, GarbageAndTruncatedLayersFail) {
+  EXPECT_EQ(Unpack("this is not a tar file at all, not even close........").code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string tar = MakeTar({File("big", std::string(100000, 'x'))}, Compression::kGzip);
+  absl::Status s = Unpack(tar.substr(0, tar.size() / 2));
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+}  // namespace
+}  // namespace berth::images
