@@ -1,0 +1,497 @@
+// The shim and the container process. Both run in forks of the
+// multithreaded agent, so everything here is a system call on memory the
+// plan prepared: no allocation, no locks, no glibc function that takes a lock
+// or talks to other threads (raw syscalls for set*id and the signal mask).
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "agent/runtime/launch.h"
+#include "agent/runtime/plan.h"
+#include "agent/runtime/records.h"
+
+namespace berth::agent::runtime::internal {
+namespace {
+
+// The shim's fd slots (3 and 4 are kShimStdoutFd / kShimStderrFd).
+constexpr int kReportFd = 5;
+constexpr int kStateFd = 6;
+constexpr int kCgroupFd = 7;
+constexpr int kStdoutWFd = 8;
+constexpr int kStderrWFd = 9;
+constexpr int kFirstFreeFd = 10;
+
+void WriteAll(int fd, const void* data, size_t len) {
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void Fail(int fd, Step step, int err, int index) {
+  Report r;
+  r.step = static_cast<int32_t>(step);
+  r.err = err;
+  r.index = index;
+  WriteAll(fd, &r, sizeof(r));
+  _exit(127);
+}
+
+// Start time of /proc/<pid>/stat ("self" when pid is 0); 0 when unreadable.
+uint64_t StartTime(int pid) {
+  char path[48] = "/proc/";
+  char* p = path + 6;
+  if (pid == 0) {
+    memcpy(p, "self", 4);
+    p += 4;
+  } else {
+    p = AppendDecimal(p, static_cast<uint64_t>(pid));
+  }
+  memcpy(p, "/stat", 6);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return 0;
+  }
+  char buf[1024];
+  size_t len = 0;
+  while (len < sizeof(buf)) {
+    ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    len += static_cast<size_t>(n);
+  }
+  close(fd);
+  uint64_t start = 0;
+  return ParseStatStartTime(buf, len, &start) ? start : 0;
+}
+
+// Writes <name>.tmp and renames it over <name> in the state directory.
+bool WriteRecord(const char* name, const char* data, size_t len) {
+  char tmp[32];
+  size_t n = strlen(name);
+  memcpy(tmp, name, n);
+  memcpy(tmp + n, ".tmp", 5);
+  int fd = openat(kStateFd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return false;
+  }
+  ssize_t w = write(fd, data, len);
+  close(fd);
+  if (w != static_cast<ssize_t>(len)) {
+    return false;
+  }
+  return renameat(kStateFd, tmp, kStateFd, name) == 0;
+}
+
+// mkdir -p on a mutable NUL-terminated path; existing directories are fine.
+bool MkdirAll(char* path, mode_t mode) {
+  for (char* p = path + 1;; ++p) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      int rc = mkdir(path, mode);
+      int err = errno;
+      *p = saved;
+      if (rc != 0 && err != EEXIST) {
+        errno = err;
+        return false;
+      }
+      if (saved == '\0') {
+        return true;
+      }
+    }
+  }
+}
+
+bool DoOp(const Op& op) {
+  switch (op.kind) {
+    case Op::kMountpoint: {
+      struct stat st;
+      if (lstat(op.target, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+          errno = ENOTDIR;
+          return false;
+        }
+        return true;
+      }
+      return errno == ENOENT && mkdir(op.target, 0755) == 0;
+    }
+    case Op::kMkdir:
+      return mkdir(op.target, static_cast<mode_t>(op.flags)) == 0 || errno == EEXIST;
+    case Op::kTouch: {
+      int fd = open(op.target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        return false;
+      }
+      close(fd);
+      return true;
+    }
+    case Op::kMount:
+      return mount(op.source, op.target, op.fstype, op.flags, op.data) == 0;
+    case Op::kSymlink:
+      return symlink(op.source, op.target) == 0;
+  }
+  errno = EINVAL;
+  return false;
+}
+
+// execve of argv[0] found on PATH (execvpe's rules without its allocation).
+// Returns the errno to report.
+int ExecPath(Plan& plan, char* const* argv, bool exec) {
+  const char* name = plan.argv[0];
+  if (strchr(name, '/') != nullptr) {
+    if (!exec) {
+      return access(name, X_OK) == 0 ? 0 : errno;
+    }
+    execve(name, argv, plan.envp.data());
+    return errno;
+  }
+  size_t name_len = strlen(name);
+  int result = ENOENT;
+  const char* dir = plan.path_env;
+  while (true) {
+    const char* end = strchr(dir, ':');
+    size_t dir_len = end == nullptr ? strlen(dir) : static_cast<size_t>(end - dir);
+    if (dir_len + 1 + name_len + 1 <= plan.path_buf.size()) {
+      char* p = plan.path_buf.data();
+      if (dir_len == 0) {
+        *p++ = '.';
+      } else {
+        memcpy(p, dir, dir_len);
+        p += dir_len;
+      }
+      *p++ = '/';
+      memcpy(p, name, name_len + 1);
+      int err = 0;
+      if (exec) {
+        execve(plan.path_buf.data(), argv, plan.envp.data());
+        err = errno;
+      } else {
+        struct stat st;
+        if (stat(plan.path_buf.data(), &st) == 0 && S_ISREG(st.st_mode)) {
+          if (access(plan.path_buf.data(), X_OK) == 0) {
+            return 0;
+          }
+          err = errno;
+        } else {
+          err = ENOENT;
+        }
+      }
+      if (err == EACCES) {
+        result = EACCES;
+      } else if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
+        return err;
+      }
+    }
+    if (end == nullptr) {
+      return result;
+    }
+    dir = end + 1;
+  }
+}
+
+[[noreturn]] void RunContainer(Plan& plan, int status_w) {
+  // stdin is /dev/null (fd 0, from the shim); stdout/stderr the pipes.
+  if (dup2(kStdoutWFd, 1) < 0 || dup2(kStderrWFd, 2) < 0) {
+    Fail(status_w, Step::kStdio, errno, 0);
+  }
+  syscall(SYS_close_range, 3, kFirstFreeFd - 1, 0);
+  umask(022);
+
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    Fail(status_w, Step::kPrivateMounts, errno, 0);
+  }
+  int rc = plan.overlay
+               ? mount("overlay", plan.rootfs, "overlay", 0, plan.overlay_data)
+               : mount(plan.root_source, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr);
+  if (rc != 0) {
+    Fail(status_w, Step::kRootMount, errno, 0);
+  }
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    if (!DoOp(plan.ops[i])) {
+      Fail(status_w, Step::kOp, errno, static_cast<int>(i));
+    }
+  }
+  // Bind sources are cloned now, as detached mounts, and attached after
+  // pivot_root, where targets resolve inside the container.
+  for (size_t i = 0; i < plan.bind_sources.size(); ++i) {
+    plan.bind_fds[i] = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, plan.bind_sources[i],
+                                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (plan.bind_fds[i] < 0) {
+      Fail(status_w, Step::kBindSource, errno, static_cast<int>(i));
+    }
+    if (plan.bind_readonly[i]) {
+      mount_attr attr;
+      memset(&attr, 0, sizeof(attr));
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (syscall(SYS_mount_setattr, plan.bind_fds[i], "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                  sizeof(attr)) != 0) {
+        Fail(status_w, Step::kBindSource, errno, static_cast<int>(i));
+      }
+    }
+  }
+
+  // pivot_root(".", ".") stacks the old root on the new one; detaching it
+  // leaves only the container's root (runc's way, no put_old directory).
+  if (chdir(plan.rootfs) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
+    Fail(status_w, Step::kPivotRoot, errno, 0);
+  }
+  if (umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) {
+    Fail(status_w, Step::kDetachOldRoot, errno, 0);
+  }
+
+  for (size_t i = 0; i < plan.bind_sources.size(); ++i) {
+    struct stat src;
+    if (fstat(plan.bind_fds[i], &src) != 0) {
+      Fail(status_w, Step::kBindSource, errno, static_cast<int>(i));
+    }
+    char* target = plan.bind_targets[i];
+    char* slash = strrchr(target, '/');
+    bool ok = true;
+    if (slash != nullptr && slash != target) {
+      *slash = '\0';
+      ok = MkdirAll(target, 0755);
+      *slash = '/';
+    }
+    if (ok) {
+      struct stat st;
+      if (stat(target, &st) != 0) {
+        if (S_ISDIR(src.st_mode)) {
+          ok = mkdir(target, 0755) == 0;
+        } else {
+          int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+          ok = fd >= 0;
+          if (ok) {
+            close(fd);
+          }
+        }
+      }
+    }
+    if (!ok) {
+      Fail(status_w, Step::kBindTarget, errno, static_cast<int>(i));
+    }
+    if (syscall(SYS_move_mount, plan.bind_fds[i], "", AT_FDCWD, target,
+                MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      Fail(status_w, Step::kBindMount, errno, static_cast<int>(i));
+    }
+    close(plan.bind_fds[i]);
+  }
+
+  if (plan.readonly_root &&
+      mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+    Fail(status_w, Step::kReadonlyRoot, errno, 0);
+  }
+  if (plan.hostname != nullptr && sethostname(plan.hostname, strlen(plan.hostname)) != 0) {
+    Fail(status_w, Step::kHostname, errno, 0);
+  }
+  if (!MkdirAll(plan.workdir.data(), 0755)) {
+    Fail(status_w, Step::kWorkdir, errno, 0);
+  }
+  if (chdir(plan.workdir.data()) != 0) {
+    Fail(status_w, Step::kChdir, errno, 0);
+  }
+
+  // Docker's default capability set: drop every other one from the bounding
+  // set (a root process gets exactly the bounding set at exec).
+  for (int cap = 0; cap <= 63; ++cap) {
+    bool keep = false;
+    for (int k : plan.keep_caps) {
+      keep = keep || k == cap;
+    }
+    if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      Fail(status_w, Step::kDropCaps, errno, cap);
+    }
+  }
+  if (syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
+    Fail(status_w, Step::kSetGroups, errno, 0);
+  }
+  if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) {
+    Fail(status_w, Step::kSetGid, errno, 0);
+  }
+  if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) {
+    Fail(status_w, Step::kSetUid, errno, 0);
+  }
+
+  // Default dispositions and an empty mask (the agent ignores SIGPIPE and
+  // its threads block signals).
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < 65; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+    }
+  }
+  uint64_t empty_mask = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, 8) != 0) {
+    Fail(status_w, Step::kSignals, errno, 0);
+  }
+
+  if (plan.init) {
+    int err = ExecPath(plan, plan.argv.data(), /*exec=*/false);
+    if (err != 0) {
+      Fail(status_w, Step::kLookPath, err, 0);
+    }
+    execve(plan.init_argv[0], plan.init_argv.data(), plan.envp.data());
+    Fail(status_w, Step::kExec, errno, 1);
+  }
+  Fail(status_w, Step::kExec, ExecPath(plan, plan.argv.data(), /*exec=*/true), 0);
+}
+
+// Moves the fds the shim keeps into their slots and closes every other one.
+bool ArrangeFds(const Plan& plan) {
+  const int from[] = {plan.devnull,  plan.devnull,  plan.devnull, plan.stdout_r,
+                      plan.stderr_r, plan.report_w, plan.state_fd, plan.cgroup_fd,
+                      plan.stdout_w, plan.stderr_w};
+  int tmp[kFirstFreeFd];
+  for (int i = 0; i < kFirstFreeFd; ++i) {
+    tmp[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, kFirstFreeFd);
+    if (from[i] >= 0 && tmp[i] < 0) {
+      return false;
+    }
+  }
+  for (int i = 0; i < kFirstFreeFd; ++i) {
+    if (tmp[i] < 0) {
+      close(i);  // a slot with nothing to hold keeps none of the agent's fds
+    } else if (dup2(tmp[i], i) < 0) {
+      return false;
+    }
+  }
+  return syscall(SYS_close_range, kFirstFreeFd, ~0U, 0) == 0;
+}
+
+}  // namespace
+
+void RunShim(Plan& plan) {
+  if (!ArrangeFds(plan)) {
+    Fail(plan.report_w, Step::kShimFds, errno, 0);
+  }
+  setsid();
+  // The agent may be gone when we report: EPIPE, not death.
+  signal(SIGPIPE, SIG_IGN);
+
+  Report report;
+  report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
+  report.shim_start_time = StartTime(0);
+  char record[kMaxRecordSize];
+  size_t len = FormatIdentityRecord(record, ProcessId{report.shim_pid, report.shim_start_time});
+  if (!WriteRecord(kShimRecord, record, len)) {
+    Fail(kReportFd, Step::kShimRecord, errno, 0);
+  }
+
+  int status[2];
+  if (pipe2(status, O_CLOEXEC) != 0) {
+    Fail(kReportFd, Step::kExecPipe, errno, 0);
+  }
+  clone_args args;
+  memset(&args, 0, sizeof(args));
+  int container_pidfd = -1;
+  args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (plan.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = kCgroupFd;
+  }
+  args.pidfd = reinterpret_cast<uint64_t>(&container_pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) {
+    close(status[0]);
+    RunContainer(plan, status[1]);
+  }
+  if (pid < 0) {
+    Fail(kReportFd, Step::kCloneContainer, errno, 0);
+  }
+  close(status[1]);
+  close(kCgroupFd);
+  close(kStdoutWFd);
+  close(kStderrWFd);
+  report.pid = static_cast<int32_t>(pid);
+  report.start_time = StartTime(report.pid);  // a zombie still has its stat
+
+  Report child;
+  ssize_t n;
+  do {
+    n = read(status[0], &child, sizeof(child));
+  } while (n < 0 && errno == EINTR);
+  close(status[0]);
+  if (n != 0) {
+    siginfo_t info;
+    while (waitid(static_cast<idtype_t>(P_PIDFD), container_pidfd, &info, WEXITED) != 0 &&
+           errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof(child))) {
+      child.step = static_cast<int32_t>(Step::kExec);
+      child.err = EIO;
+    }
+    child.pid = report.pid;
+    child.shim_pid = report.shim_pid;
+    WriteAll(kReportFd, &child, sizeof(child));
+    _exit(127);
+  }
+
+  len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
+  if (!WriteRecord(kContainerRecord, record, len)) {
+    // The container runs; without its record a restarted agent still has
+    // the identity from our report. Say so, but carry on.
+    report.err = errno;
+  }
+  WriteAll(kReportFd, &report, sizeof(report));
+  close(kReportFd);
+
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  while (waitid(static_cast<idtype_t>(P_PIDFD), container_pidfd, &info, WEXITED) != 0) {
+    if (errno != EINTR) {
+      _exit(126);  // cannot happen: the container is our child
+    }
+  }
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  len = FormatExitRecord(record, info.si_code, info.si_status,
+                         static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec);
+  WriteRecord(kExitRecord, record, len);
+
+  // Exit as the container did, so waitid on the shim says what it said.
+  if (info.si_code == CLD_EXITED) {
+    _exit(info.si_status);
+  }
+  int sig = info.si_status;
+  rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+  uint64_t mask = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, 8);
+  syscall(SYS_kill, syscall(SYS_getpid), sig);
+  _exit(128 + sig);
+}
+
+}  // namespace berth::agent::runtime::internal

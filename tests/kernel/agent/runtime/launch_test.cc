@@ -1,0 +1,211 @@
+// Launch on the real kernel: a busybox container in its own cgroup and
+// namespaces, what it sees, how it ends, and how failures are reported.
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/runtime/launch.h"
+#include "agent/runtime/reattach.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/event_loop.h"
+#include "io/status.h"
+#include "tests/kernel/agent/runtime/fixture.h"
+
+namespace berth::agent::runtime::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string NsLink(int pid, const char* ns) {
+  char buf[128] = {};
+  std::string path = (pid == 0 ? std::string("/proc/self") : "/proc/" + std::to_string(pid)) +
+                     "/ns/" + ns;
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST_F(RuntimeTest, ContainerIsInItsCgroupAndNewNamespacesButHostNetwork) {
+  LaunchSpec spec = Spec({"sh", "-c", "echo ready; exec sleep 1000"});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "ready\n"), "ready\n");
+  int pid = launched->container.pid;
+
+  std::string cgroup = Slurp("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string rel = cgroup_.substr(std::string("/sys/fs/cgroup/unified").size());
+  EXPECT_THAT(cgroup, HasSubstr("0::" + rel + "\n"));
+  for (const char* ns : {"mnt", "pid", "uts", "ipc"}) {
+    EXPECT_NE(NsLink(pid, ns), NsLink(0, ns)) << ns;
+    EXPECT_FALSE(NsLink(pid, ns).empty()) << ns;
+  }
+  EXPECT_EQ(NsLink(pid, "net"), NsLink(0, "net"));
+  // The shim stays where the agent is (not in the container's cgroup).
+  EXPECT_EQ(Slurp("/proc/" + std::to_string(launched->shim.pid) + "/cgroup"),
+            Slurp("/proc/self/cgroup"));
+  // The records match what Launch returned.
+  EXPECT_EQ(*ReadIdentityRecord(state_dir_, kShimRecord), launched->shim);
+  EXPECT_EQ(*ReadIdentityRecord(state_dir_, kContainerRecord), launched->container);
+
+  ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.si_code, CLD_KILLED);
+  EXPECT_EQ(o.status, SIGKILL);
+  auto exit = ReadExitRecord(state_dir_);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->si_code, CLD_KILLED);
+  EXPECT_EQ(exit->status, SIGKILL);
+  EXPECT_EQ((io::ExitStatus{0, o.si_code, o.status}.ShellCode()), 137);
+}
+
+TEST_F(RuntimeTest, SeesItsRootEnvUserWorkdirAndHostname) {
+  LaunchSpec spec = Spec({"sh", "-c",
+                          "cat /marker; echo \"$FOO\"; echo $$; id -u; id -g; id -G; pwd; "
+                          "hostname; echo \"$HOME\"; ls /bin/busybox; env | sort"});
+  spec.user = "app";
+  spec.working_dir = "/work/sub";
+  spec.hostname = "box";
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.si_code, CLD_EXITED);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "from the image\n"
+            "bar baz\n"
+            "1\n"         // PID 1 of its own PID namespace
+            "1000\n"
+            "1000\n"
+            "1000 2000\n"  // supplementary group from the image's /etc/group
+            "/work/sub\n"  // created
+            "box\n"
+            "/home/app\n"  // HOME from the image's /etc/passwd
+            "/bin/busybox\n"
+            "FOO=bar baz\nHOME=/home/app\nPATH=/bin\nPWD=/work/sub\nSHLVL=1\n");
+  EXPECT_EQ(o.err, "");
+  // The write went to the container's upper layer, not the image.
+  struct stat st;
+  EXPECT_NE(stat((layer_ + "/work").c_str(), &st), 0);
+  EXPECT_EQ(stat((container_dir_ + "/upper/work/sub").c_str(), &st), 0);
+}
+
+TEST_F(RuntimeTest, UserAndGroupByNumberAndName) {
+  LaunchSpec spec = Spec({"sh", "-c", "id -u; id -g; id -G"});
+  spec.user = "4242:staff";
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out, "4242\n50\n50\n");
+}
+
+TEST_F(RuntimeTest, UnknownUserIsRefusedBeforeStarting) {
+  LaunchSpec spec = Spec({"true"});
+  spec.user = "nobody";
+  auto launched = Launch(spec);
+  EXPECT_EQ(launched.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(launched.status().message(),
+            "unable to find user nobody: no matching entries in passwd file");
+}
+
+TEST_F(RuntimeTest, DockerLikeDevProcAndSys) {
+  LaunchSpec spec = Spec(
+      {"sh", "-c",
+       "for f in null zero full random urandom tty; do test -c /dev/$f || echo no $f; done; "
+       "test -c /dev/pts/ptmx || echo no ptmx; readlink /dev/ptmx; "
+       "test -d /dev/shm || echo no shm; for l in fd stdin stdout stderr; do readlink /dev/$l; done; "
+       "echo hello > /dev/null || echo null broken; "
+       "ls /proc/1/stat >/dev/null || echo no proc; "
+       "touch /sys/x 2>/dev/null && echo sys writable; "
+       "touch /dev/shm/x || echo shm broken; echo done"});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out,
+            "pts/ptmx\n/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\ndone\n")
+      << o.err;
+}
+
+TEST_F(RuntimeTest, ExitCodesComeThroughTheShim) {
+  for (int code : {0, 3}) {
+    LaunchSpec spec = Spec({"sh", "-c", "exit " + std::to_string(code)});
+    auto launched = Launch(spec);
+    ASSERT_TRUE(launched.ok()) << launched.status();
+    Outcome o = Finish(*launched);
+    EXPECT_EQ(o.si_code, CLD_EXITED);
+    EXPECT_EQ(o.status, code);
+    auto exit = ReadExitRecord(state_dir_);
+    ASSERT_TRUE(exit.ok()) << exit.status();
+    EXPECT_EQ(exit->si_code, CLD_EXITED);
+    EXPECT_EQ(exit->status, code);
+  }
+}
+
+TEST_F(RuntimeTest, SigtermReachesAContainerThatHandlesIt) {
+  LaunchSpec spec =
+      Spec({"sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.05; done"});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "ready\n"), "ready\n");
+  ASSERT_TRUE(Signal(launched->container, SIGTERM).ok());
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out, "got TERM\n");
+  EXPECT_EQ(o.si_code, CLD_EXITED);
+  EXPECT_EQ(o.status, 7);
+}
+
+TEST_F(RuntimeTest, ExecFailureIsAClearError) {
+  auto launched = Launch(Spec({"/bin/nope"}));
+  EXPECT_EQ(launched.status().message(),
+            "failed to exec /bin/nope: No such file or directory [ENOENT]");
+  EXPECT_EQ(ErrnoOf(launched.status()), ENOENT);
+
+  launched = Launch(Spec({"nope"}));  // looked up in PATH=/bin
+  EXPECT_EQ(launched.status().message(), "failed to exec nope: No such file or directory [ENOENT]");
+
+  launched = Launch(Spec({"/marker"}));  // not executable
+  EXPECT_EQ(ErrnoOf(launched.status()), EACCES) << launched.status();
+}
+
+TEST_F(RuntimeTest, RelativeWorkingDirIsRefused) {
+  LaunchSpec spec = Spec({"true"});
+  spec.working_dir = "rel";
+  EXPECT_EQ(Launch(spec).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RuntimeTest, ReadonlyRootRefusesWrites) {
+  LaunchSpec spec = Spec({"sh", "-c", "touch /x 2>/dev/null && echo wrote; touch /dev/shm/y && echo shm ok"});
+  spec.readonly_root = true;
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out, "shm ok\n");
+  struct stat st;
+  EXPECT_NE(stat((layer_ + "/x").c_str(), &st), 0);
+}
+
+TEST_F(RuntimeTest, BindMountsResolveInsideTheContainer) {
+  std::string src = root_ + "/bind-src-" + std::to_string(counter_);
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  std::ofstream(src + "/f") << "bound\n";
+  LaunchSpec spec = Spec({"sh", "-c", "cat /data/in/f; touch /data/in/g 2>/dev/null && echo wrote"});
+  spec.binds.push_back(BindMount{src, "/data/in", true});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out, "bound\n");
+}
+
+}  // namespace
+}  // namespace berth::agent::runtime::testing
