@@ -43,7 +43,8 @@ void RuntimeTest::SetUpTestSuite() {
   }
   fs::copy_file("/bin/busybox", layer_ + "/bin/busybox");
   for (const char* applet : {"sh", "true", "false", "sleep", "cat", "echo", "id", "hostname", "pwd",
-                             "ls", "env", "readlink", "test", "kill", "touch", "ps", "stat"}) {
+                             "ls", "env", "readlink", "test", "kill", "touch", "ps", "stat",
+                             "tr", "seq", "grep"}) {
     fs::create_symlink("busybox", layer_ + "/bin/" + applet);
   }
   WriteFile(layer_ + "/etc/passwd",
@@ -56,7 +57,7 @@ void RuntimeTest::SetUpTestSuite() {
             "staff:x:50:\n");
   WriteFile(layer_ + "/marker", "from the image\n");
   const char* init = getenv("BERTH_INIT_PATH");
-  init_path_ = init != nullptr ? init : "";
+  init_path_ = init != nullptr ? init : BERTH_INIT_PATH;
 }
 
 void RuntimeTest::TearDownTestSuite() {
