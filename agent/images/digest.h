@@ -25,7 +25,7 @@ class Digest {
   static Digest FromBytes(const unsigned char bytes[32]);
 
   const std::string& str() const { return text_; }       // "sha256:ab12..."
-  std::string_view hex() const { return std::string_view(text_).substr(7); }
+  std::string hex() const { return text_.size() > 7 ? text_.substr(7) : std::string(); }
 
   bool operator==(const Digest& o) const { return text_ == o.text_; }
   bool operator!=(const Digest& o) const { return text_ != o.text_; }

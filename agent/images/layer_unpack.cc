@@ -124,7 +124,7 @@ class Unpacker {
         absl::StrCat("failed to ", Absl(what), ": ", msg != nullptr ? msg : "unknown error"));
   }
 
-  // Opens (creating missing directories 0700) the directory `parts[0..n)`.
+  // Opens (creating missing directories 0755) the directory `parts[0..n)`.
   absl::StatusOr<Fd> OpenDir(const std::vector<std::string>& parts, size_t n,
                              std::string_view entry) {
     absl::StatusOr<Fd> fd = OpenBeneath(root_, Join(parts, n), O_RDONLY | O_DIRECTORY);
@@ -145,7 +145,10 @@ class Unpacker {
     for (size_t i = 0; i < n; ++i) {
       absl::StatusOr<Fd> next = OpenBeneath(root_, Join(parts, i + 1), O_RDONLY | O_DIRECTORY);
       if (!next.ok() && ErrnoOf(next.status()) == ENOENT) {
-        if (mkdirat(cur.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
+        // Directories the tar does not list get 0755 like containerd's.
+        if (mkdirat(cur.get(), parts[i].c_str(), 0755) == 0) {
+          fchmodat(cur.get(), parts[i].c_str(), 0755, 0);  // whatever the umask
+        } else if (errno != EEXIST) {
           return EntryErrno(errno, "create a directory for", entry);
         }
         next = OpenBeneath(cur.get(), parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -197,10 +200,20 @@ class Unpacker {
     }
 
     std::string leaf = parts.back();
-    ASSIGN_OR_RETURN(Fd parent, OpenDir(parts, parts.size() - 1, name));
+    absl::StatusOr<Fd> parent_or = OpenDir(parts, parts.size() - 1, name);
+    bool whiteout = std::string_view(leaf).substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix;
+    if (whiteout && ErrnoOf(parent_or.status()) == ENOTDIR) {
+      // A whiteout under a directory this layer has replaced by a file
+      // (umoci writes "d" then "d/.wh.x"): the file hides it all already.
+      return absl::OkStatus();
+    }
+    if (!parent_or.ok()) {
+      return parent_or.status();
+    }
+    Fd parent = *std::move(parent_or);
 
     // Whiteouts.
-    if (std::string_view(leaf).substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix) {
+    if (whiteout) {
       if (leaf == kOpaqueMarker) {
         ++stats_->opaque_dirs;
         if (fsetxattr(parent.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) {

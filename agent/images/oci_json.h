@@ -83,8 +83,7 @@ absl::StatusOr<Index> ParseIndex(std::string_view json);
 absl::StatusOr<Manifest> ParseManifest(std::string_view json);
 absl::StatusOr<ConfigFile> ParseConfig(std::string_view json);
 
-// This machine's architecture in GOARCH words ("amd64", "arm64", ...) and its
-// variant ("v7" on 32-bit arm, else "").
+// This machine's architecture in GOARCH words ("amd64", "arm64", ...).
 std::string HostArchitecture();
 
 // The descriptor of `index` for linux + `arch` (variant ignored when empty),

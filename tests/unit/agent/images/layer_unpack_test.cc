@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/images/fs_util.h"
+#include "io/status.h"
 #include "gtest/gtest.h"
 #include "tests/unit/agent/images/test_tar.h"
 
@@ -252,6 +253,28 @@ TEST_F(LayerUnpackTest, AufsBookkeepingIsSkippedAndBadWhiteoutsRefused) {
   EXPECT_FALSE(fs::exists(layer() / ".wh..wh.aufs"));
   s = Unpack(MakeTar({File("d/.wh...", "")}));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LayerUnpackTest, DirectoriesTheTarOmitsAre0755WhateverTheUmask) {
+  mode_t old = umask(077);
+  absl::Status s = Unpack(MakeTar({File("usr/share/doc/x", "x")}));
+  umask(old);
+  ASSERT_TRUE(s.ok()) << s;
+  struct stat st;
+  ASSERT_EQ(lstat((layer() / "usr/share").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
+TEST_F(LayerUnpackTest, AWhiteoutUnderADirectoryReplacedByAFileIsMoot) {
+  // umoci writes "d" (now a file) and then "d/.wh.x" for the old contents.
+  UnpackStats stats;
+  absl::Status s = Unpack(MakeTar({File("d", "now a file"), File("d/.wh.x", "")}), &stats);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Read(layer() / "d"), "now a file");
+  EXPECT_EQ(stats.whiteouts, 0u);
+  // A regular entry under a file is still an error.
+  s = Unpack(MakeTar({File("f", "x"), File("f/y", "y")}));
+  EXPECT_EQ(ErrnoOf(s), ENOTDIR) << s;
 }
 
 TEST_F(LayerUnpackTest, GarbageAndTruncatedLayersFail) {

@@ -1,0 +1,49 @@
+#ifndef BERTH_AGENT_IMAGES_IMAGE_SOURCE_H_
+#define BERTH_AGENT_IMAGES_IMAGE_SOURCE_H_
+
+// Where images come from. The store asks a source two things: "which
+// manifest does this name mean now?" and "write me this blob". It verifies
+// every blob a source writes against its digest before keeping it, so a
+// source need not (but may) verify on its own.
+//
+// Today: OciLayoutSource (local OCI image layouts). Issue 6 adds a registry
+// source (Docker Registry HTTP API v2 / OCI distribution, libcurl on the
+// loop) behind the same interface.
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/images/digest.h"
+#include "agent/images/image_name.h"
+#include "agent/images/oci_json.h"
+
+namespace berth::images {
+
+// A name resolved to one image manifest for this platform (after any index).
+struct ResolvedManifest {
+  Digest digest = {};       // of `bytes`; the image's manifest digest
+  std::string bytes = {};   // the manifest as served, verified against `digest`
+  Manifest manifest = {};
+};
+
+// Called on the loop thread; every callback runs on the loop thread, exactly
+// once. A source must outlive its pending callbacks (the store owns it and
+// destroys it after the worker pool has drained).
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+
+  virtual void Resolve(const ImageName& name,
+                       absl::AnyInvocable<void(absl::StatusOr<ResolvedManifest>)> done) = 0;
+
+  // Writes the whole blob `blob` of image `name` to `out_fd` (an empty file
+  // in the store's tmp/ that the store owns and closes).
+  virtual void Fetch(const ImageName& name, const Descriptor& blob, int out_fd,
+                     absl::AnyInvocable<void(absl::Status)> done) = 0;
+};
+
+}  // namespace berth::images
+
+#endif  // BERTH_AGENT_IMAGES_IMAGE_SOURCE_H_
