@@ -183,7 +183,14 @@ class Unpacker {
 
   absl::Status Entry(archive* a, archive_entry* e) {
     const char* raw_name = archive_entry_pathname(e);
-    std::string name = raw_name != nullptr ? raw_name : "";
+    if (raw_name == nullptr) {
+      raw_name = archive_entry_pathname_utf8(e);
+    }
+    if (raw_name == nullptr || raw_name[0] == '\0') {
+      // Never read an unreadable name as "" (the layer root).
+      return Refuse("", "an entry has no readable name");
+    }
+    std::string name = raw_name;
     ASSIGN_OR_RETURN(std::vector<std::string> parts, CleanPath(name));
     mode_t type = archive_entry_filetype(e);
     const char* hardlink = archive_entry_hardlink(e);
@@ -450,8 +457,10 @@ class Unpacker {
         r = lsetxattr(path.c_str(), key, value, size, 0);
       }
       if (r != 0) {
-        if (errno == ENOTSUP || errno == EOPNOTSUPP || (errno == EPERM && !IsRoot())) {
-          ++stats_->dropped_xattrs;  // this filesystem or user cannot hold it
+        if (errno == ENOTSUP || errno == EOPNOTSUPP || (errno == EPERM && (!IsRoot() || fd < 0))) {
+          // This filesystem or user cannot hold it (user.* on a symlink is
+          // EPERM even for root).
+          ++stats_->dropped_xattrs;
           continue;
         }
         return EntryErrno(errno, absl::StrCat("set xattr ", key, " on"), name);

@@ -277,6 +277,18 @@ TEST_F(LayerUnpackTest, AWhiteoutUnderADirectoryReplacedByAFileIsMoot) {
   EXPECT_EQ(ErrnoOf(s), ENOTDIR) << s;
 }
 
+TEST_F(LayerUnpackTest, NonAsciiNamesKeepTheirBytes) {
+  // Regression: in the C locale libarchive cannot convert a pax UTF-8 name
+  // to the locale and hands back NULL, which must not read as "the root".
+  absl::Status s = Unpack(MakeTar({Dir("caf\xc3\xa9"), File("caf\xc3\xa9/na\xc3\xafve.txt", "x"),
+                                   Symlink("l\xc3\xa9", "caf\xc3\xa9/na\xc3\xafve.txt"),
+                                   HardLink("h\xc3\xa9", "caf\xc3\xa9/na\xc3\xafve.txt")}));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Read(layer() / "caf\xc3\xa9/na\xc3\xafve.txt"), "x");
+  EXPECT_EQ(fs::read_symlink(layer() / "l\xc3\xa9"), "caf\xc3\xa9/na\xc3\xafve.txt");
+  EXPECT_EQ(Read(layer() / "h\xc3\xa9"), "x");
+}
+
 TEST_F(LayerUnpackTest, GarbageAndTruncatedLayersFail) {
   EXPECT_EQ(Unpack("this is not a tar file at all, not even close........").code(),
             absl::StatusCode::kInvalidArgument);
