@@ -83,6 +83,8 @@ absl::Time TaskRunner::Now() const { return env_.loop->time().Now(); }
 
 void TaskRunner::Begin() {
   if (restored_) {
+    // Exits the driver reports from inside Reattach wait for the pass below.
+    progressing_ = true;
     for (size_t i = 0; i < state_.containers.size(); ++i) {
       const ContainerStatus known = state_.containers[i].known;
       if (known == ContainerStatus::kCreated || known == ContainerStatus::kRunning) {
@@ -95,6 +97,7 @@ void TaskRunner::Begin() {
     if (state_.known == TaskStatus::kStopped) {
       ArmCleanup();
     }
+    progressing_ = false;
   }
   Progress();
 }
@@ -433,11 +436,13 @@ void TaskRunner::Reattach(size_t i) {
   ContainerState& c = state_.containers[i];
   Runtime& r = runtime_[i];
   const uint64_t generation = ++r.watch_generation;
+  const ContainerStatus known = c.known;
   env_.driver->Reattach(state_.spec, state_.spec.containers[i], c,
                         [weak = Weak(), i, generation](ContainerExit exit) {
                           if (auto self = weak.lock()) self->OnExit(i, generation, std::move(exit));
                         });
-  if (r.exit.has_value() || c.known == ContainerStatus::kRunning) {
+  CHECK(c.known == known) << "an exit during Reattach is applied after it";
+  if (r.exit.has_value() || known == ContainerStatus::kRunning) {
     ++env_.stats->containers_reattached;
     return;  // ended (applied by the next pass), or still running
   }

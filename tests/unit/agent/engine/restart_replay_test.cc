@@ -1,0 +1,313 @@
+// Restart replay: an agent killed at any point of a task's life and
+// restarted from what it had persisted neither starts a container twice nor
+// loses a report nor sends one twice, and ends with the same exit codes.
+//
+// A reference run records every state handed to the sink and, at each of
+// those writes, a copy of the world (which processes exist, how they ended).
+// For each write k, two crashes are replayed: just after write k (the world
+// as it was then) and just before write k + 1 (the world as it was then:
+// whatever the driver did between the two writes has happened, but the
+// agent's record of it is lost). A fresh engine with a fresh driver over that
+// world restores state k, gets the task message and the stop message again
+// (redelivery is allowed), and runs to the end.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/engine/task_engine.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/fake_loop.h"
+#include "io/rng.h"
+#include "tests/unit/agent/engine/fakes.h"
+#include "tests/unit/agent/engine/test_specs.h"
+
+namespace berth::agent::testing {
+namespace {
+
+using Cond = DependencyCondition;
+
+struct Scenario {
+  std::string name;
+  TaskSpec spec;
+  std::map<std::string, int> exit_after_start;
+  std::map<std::string, int> exit_on_term;
+};
+
+void PrintTo(const Scenario& scenario, std::ostream* os) { *os << scenario.name; }
+
+// The agent: a loop, a driver over `world`, a recording sink, an engine.
+class Agent {
+ public:
+  Agent(const Scenario& scenario, FakeWorld world, uint64_t seed,
+        absl::Time start = absl::FromUnixSeconds(1700000000))
+      : loop_(start), world_(std::move(world)), rng_(seed) {
+    driver_.auto_pull = true;
+    driver_.exit_after_start = scenario.exit_after_start;
+    driver_.exit_on_term = scenario.exit_on_term;
+    sink_.before_change = [this] {
+      worlds_.push_back(world_);
+      times_.push_back(loop_.time().Now());
+    };
+    engine_ = std::make_unique<TaskEngine>(loop_, driver_, sink_, rng_, EngineOptions{});
+  }
+
+  // The messages of the scenario (again, after a restart), then time until
+  // the task has STOPPED.
+  void Drive(const Scenario& scenario) {
+    engine_->Apply(scenario.spec);
+    loop_.RunUntilIdle();
+    engine_->Stop(kTaskArn, "Task stopped by user");
+    loop_.RunUntilIdle();
+    for (int i = 0; i < 30 && !Stopped(); ++i) {
+      loop_.AdvanceTime(absl::Seconds(10));
+      loop_.RunUntilIdle();
+    }
+  }
+  bool Stopped() const {
+    const TaskState* s = engine_->Find(kTaskArn);
+    return s != nullptr && s->known == TaskStatus::kStopped;
+  }
+
+  io::FakeLoop loop_;
+  FakeWorld world_;
+  FakeDriver driver_{loop_, world_};
+  FakeSink sink_;
+  io::Rng rng_;
+  std::unique_ptr<TaskEngine> engine_;
+  std::vector<FakeWorld> worlds_;  // worlds_[j]: the world at write j
+  std::vector<absl::Time> times_;  // and the time
+};
+
+// What ECS saw, checked for order and duplicates. Returns the problems.
+std::vector<std::string> CheckReports(const std::vector<TaskChange>& reports,
+                                      std::map<std::string, std::vector<std::string>>* seen) {
+  std::vector<std::string> problems;
+  const std::map<std::string, int> rank = {{"PENDING", 0}, {"RUNNING", 1}, {"STOPPED", 2}};
+  int last = -1;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const TaskChange& r = reports[i];
+    const int now = rank.at(r.status);
+    if (now < last) problems.push_back(absl::StrCat("report ", i, " goes back to ", r.status));
+    if (now == last && r.containers.empty()) {
+      problems.push_back(absl::StrCat("report ", i, " repeats ", r.status, " with nothing new"));
+    }
+    last = now;
+    for (const ContainerChange& c : r.containers) {
+      std::vector<std::string>& statuses = (*seen)[c.container_name];
+      if (!statuses.empty() && rank.at(statuses.back()) >= rank.at(c.status)) {
+        problems.push_back(absl::StrCat("report ", i, ": ", c.container_name, " ", c.status,
+                                        " after ", statuses.back()));
+      }
+      statuses.push_back(c.status);
+    }
+  }
+  if (reports.empty() || reports.back().status != "STOPPED") {
+    problems.push_back("the task's STOPPED was never reported");
+  }
+  return problems;
+}
+
+// The exit codes of the containers whose process ran. (One that never ran
+// may end differently: when a crash hides which of two exits came first, the
+// restarted agent may stop it because the task stops rather than for its
+// failed dependency; it is STOPPED and reported once either way.)
+std::map<std::string, std::optional<int32_t>> ExitCodes(const TaskState& state) {
+  std::map<std::string, std::optional<int32_t>> out;
+  for (const ContainerState& c : state.containers) {
+    if (c.started_at.has_value()) out[c.name] = c.exit_code;
+  }
+  return out;
+}
+
+std::vector<Scenario> Scenarios() {
+  std::vector<Scenario> out;
+  // init runs to completion, app needs its success, side needs app started;
+  // app ignores SIGTERM and is killed, side exits on it.
+  out.push_back(Scenario{
+      .name = "init-app-side",
+      .spec = Task({Container("init", false), Container("app", true, {Dep("init", Cond::kSuccess)}),
+                    Container("side", false, {Dep("app", Cond::kStart)})}),
+      .exit_after_start = {{"init", 0}},
+      .exit_on_term = {{"side", 143}},
+  });
+  // init fails: app's dependency can never resolve, the task stops.
+  out.push_back(Scenario{
+      .name = "init-fails",
+      .spec = Task({Container("init", false), Container("app", true, {Dep("init", Cond::kSuccess)}),
+                    Container("web")}),
+      .exit_after_start = {{"init", 1}},
+      .exit_on_term = {{"web", 0}},
+  });
+  return out;
+}
+
+class RestartReplayTest : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(RestartReplayTest, NoStartTwiceNoReportLostOrRepeated) {
+  const Scenario& scenario = GetParam();
+  Agent reference(scenario, FakeWorld{}, 42);
+  reference.Drive(scenario);
+  ASSERT_TRUE(reference.Stopped());
+  const std::vector<FakeSink::Change>& writes = reference.sink_.changes;
+  ASSERT_EQ(reference.worlds_.size(), writes.size());
+  std::map<std::string, std::vector<std::string>> reference_seen;
+  ASSERT_THAT(CheckReports(reference.sink_.Reports(), &reference_seen), ::testing::IsEmpty());
+  const auto reference_exits = ExitCodes(*reference.engine_->Find(kTaskArn));
+  if (getenv("DUMP_WRITES") != nullptr) {
+    for (size_t j = 0; j < writes.size(); ++j) {
+      std::string line = absl::StrCat(j, ": task ", static_cast<int>(writes[j].state.known), "/",
+                                      static_cast<int>(writes[j].state.desired));
+      for (const ContainerState& c : writes[j].state.containers) {
+        absl::StrAppend(&line, " ", c.name, "=", static_cast<int>(c.known), "/",
+                        static_cast<int>(c.desired), c.exit_code ? absl::StrCat("(", *c.exit_code, ")") : "");
+      }
+      for (const auto& [id, p] : reference.worlds_[j].by_runtime_id) {
+        absl::StrAppend(&line, " | ", p.name, p.running ? " running" : " ended");
+      }
+      if (writes[j].report) absl::StrAppend(&line, "  => ", Summary(*writes[j].report));
+      printf("%s\n", line.c_str());
+    }
+  }
+
+  // k = -1: a crash before anything was persisted.
+  int cases = 0;
+  for (int k = -1; k < static_cast<int>(writes.size()); ++k) {
+    for (bool before_next : {false, true}) {
+      const size_t world_at = before_next ? k + 1 : std::max(k, 0);
+      if (world_at >= reference.worlds_.size() || (k < 0 && !before_next)) continue;
+      SCOPED_TRACE(absl::StrCat(scenario.name, ": crash ", before_next ? "before" : "after",
+                                " write ", before_next ? k + 1 : k));
+      ++cases;
+      Agent restarted(scenario, reference.worlds_[world_at], 7, reference.times_[world_at]);
+      std::vector<TaskChange> reports;
+      if (k >= 0) {
+        for (int j = 0; j <= k; ++j) {
+          if (writes[j].report.has_value()) reports.push_back(*writes[j].report);
+        }
+        restarted.engine_->Restore({writes[k].state});
+      }
+      restarted.loop_.RunUntilIdle();
+      restarted.Drive(scenario);
+      ASSERT_TRUE(restarted.Stopped());
+
+      for (const auto& [id, process] : restarted.world_.by_runtime_id) {
+        EXPECT_LE(process.starts, 1) << process.name << " started twice";
+      }
+      for (const TaskChange& r : restarted.sink_.Reports()) reports.push_back(r);
+      std::map<std::string, std::vector<std::string>> seen;
+      EXPECT_THAT(CheckReports(reports, &seen), ::testing::IsEmpty());
+      EXPECT_EQ(seen, reference_seen);  // nothing lost, nothing extra
+      const TaskState& final_state = *restarted.engine_->Find(kTaskArn);
+      EXPECT_EQ(ExitCodes(final_state), reference_exits);
+      const TaskState& last_written =
+          restarted.sink_.changes.empty() ? writes[k].state : restarted.sink_.changes.back().state;
+      EXPECT_EQ(last_written, final_state);
+
+      // And it is cleaned up once.
+      restarted.loop_.AdvanceTime(absl::Hours(3));
+      restarted.loop_.RunUntilIdle();
+      EXPECT_THAT(restarted.sink_.forgotten, ::testing::ElementsAre(kTaskArn));
+    }
+  }
+  EXPECT_GE(cases, 2 * static_cast<int>(writes.size()) - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, RestartReplayTest, ::testing::ValuesIn(Scenarios()),
+                         [](const ::testing::TestParamInfo<Scenario>& info) {
+                           std::string name = info.param.name;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(RestartTest, ACreatedContainerTheDriverNeverStartedIsStartedOnce) {
+  // The crash came between the write of CREATED and Start: the world has no
+  // process for it. Reattach says so (no shim, no exit); the engine starts it.
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.driver_.before_start = [&](const ContainerState&) { first.worlds_.push_back(first.world_); };
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  // The last write before Start holds CREATED.
+  TaskState persisted;
+  for (const FakeSink::Change& change : first.sink_.changes) {
+    if (change.state.containers[0].known == ContainerStatus::kCreated) persisted = change.state;
+  }
+  ASSERT_EQ(persisted.containers[0].known, ContainerStatus::kCreated);
+
+  Agent second(scenario, FakeWorld{}, 7);  // no process was ever made
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.driver_.calls,
+              ::testing::ElementsAre("reattach app", "create-task", "start app"));
+  EXPECT_EQ(second.engine_->stats().containers_never_started, 1u);
+  EXPECT_EQ(second.world_.Find("app")->starts, 1);
+  EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("RUNNING app=RUNNING"));
+}
+
+TEST(RestartTest, AContainerThatExitedWhileTheAgentWasDownIsReportedWithItsExitCode) {
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  ASSERT_TRUE(first.engine_->Find(kTaskArn)->known == TaskStatus::kRunning);
+  TaskState persisted = first.sink_.changes.back().state;
+  // While the agent is down, the process exits 3.
+  FakeWorld world = first.world_;
+  FakeWorld::Process& p = world.by_runtime_id.begin()->second;
+  p.running = false;
+  p.exit = ContainerExit{.exit_code = 3};
+
+  Agent second(scenario, world, 7);
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app"));
+  EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("STOPPED app=STOPPED(3)"));
+}
+
+TEST(RestartTest, AVanishedContainerIsStoppedWithTheDriversError) {
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  TaskState persisted = first.sink_.changes.back().state;
+  FakeWorld world = first.world_;
+  world.by_runtime_id.begin()->second.running = false;  // gone, with no record
+
+  Agent second(scenario, world, 7);
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  const ContainerState& app = second.engine_->Find(kTaskArn)->containers[0];
+  EXPECT_EQ(app.known, ContainerStatus::kStopped);
+  EXPECT_FALSE(app.exit_code.has_value());
+  EXPECT_EQ(app.reason, "ContainerVanishedError: gone");
+}
+
+TEST(RestartTest, AStoppedTaskIsCleanedUpAtItsOriginalTime) {
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  first.driver_.Exit("app", 0);
+  TaskState persisted = first.sink_.changes.back().state;
+  ASSERT_EQ(persisted.known, TaskStatus::kStopped);
+
+  Agent second(scenario, first.world_, 7);
+  second.loop_.AdvanceTime(absl::Hours(1));  // the agent was down for an hour
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  EXPECT_TRUE(second.sink_.Reports().empty());
+  second.loop_.AdvanceTime(absl::Hours(2) - absl::Nanoseconds(1));
+  second.loop_.RunUntilIdle();
+  EXPECT_TRUE(second.sink_.forgotten.empty());
+  second.loop_.AdvanceTime(absl::Nanoseconds(1));
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.sink_.forgotten, ::testing::ElementsAre(kTaskArn));
+}
+
+}  // namespace
+}  // namespace berth::agent::testing
