@@ -370,6 +370,10 @@ absl::StatusOr<EventsWatch> Cgroup::WatchEvents() const {
 absl::Status Cgroup::Kill() const {
   absl::Status st = WriteFile("cgroup.kill", "1");
   if (ErrnoOf(st) == ENOENT) {
+    // No cgroup.kill: an older kernel, or a cgroup already removed.
+    if (faccessat(fd_.get(), "cgroup.procs", F_OK, 0) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("kill cgroup ", path_));
+    }
     return KillBySignals();
   }
   return st;

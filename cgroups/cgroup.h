@@ -132,7 +132,8 @@ class Cgroup {
 
   // Kills every process in this cgroup and below: "1" to cgroup.kill
   // (kernel >= 5.14); without that file, KillBySignals(). Returns once the
-  // kill is started; populated 0 in cgroup.events says it is done.
+  // kill is started; populated 0 in cgroup.events says it is done. A
+  // cgroup that is already removed gives ErrnoOf() == ENOENT.
   absl::Status Kill() const;
   // The fallback for kernels without cgroup.kill: freeze the subtree
   // (cgroup.freeze, where present), SIGKILL every pid in cgroup.procs of it
