@@ -24,6 +24,8 @@ namespace berth::agent {
 // ContainerDependency.condition. CREATE is the agent's own (not sent by ECS).
 enum class DependencyCondition { kStart, kComplete, kSuccess, kHealthy };
 std::string_view ToString(DependencyCondition condition);  // "START", ...
+std::optional<DependencyCondition> ParseDependencyCondition(std::string_view text);
+inline constexpr std::string_view kDependencyConditionValues = "START, COMPLETE, SUCCESS, HEALTHY";
 
 struct ContainerDependency {
   std::string container_name;
@@ -88,6 +90,20 @@ struct TaskSpec {
 // anything malformed (the engine reports such a task STOPPED with
 // "UnrecognizedTaskError: Error loading task - <message>").
 absl::StatusOr<TaskSpec> DecodeTaskPayload(std::string_view json);
+
+// The rules every spec obeys (DecodeTaskPayload and DecodeTaskState check
+// them): an id of [A-Za-z0-9-]; at least one container; container names of
+// [A-Za-z0-9_-]{1,255}, unique; an image for each; no negative size or
+// timeout; dependsOn naming other containers of the task, without a cycle.
+// Ids and container names become cgroup and file names, hence the alphabets.
+// InvalidArgument naming the member as "<containers_path>[i].<member>"
+// (or `id_path` for the id).
+// desiredStatus is the decoders' to check.
+absl::Status ValidateTaskSpec(const TaskSpec& spec, std::string_view id_path,
+                              std::string_view containers_path);
+
+// The task id of a task ARN: its last '/'-separated segment.
+std::string_view TaskIdOfArn(std::string_view arn);
 
 }  // namespace berth::agent
 

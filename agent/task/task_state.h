@@ -7,6 +7,7 @@
 // endpoints read them. Statuses follow the Amazon agent's
 // (../shared/reference/ecs-agent.md §6): they only move forward.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -131,6 +132,13 @@ struct TaskChange {
 // epoch seconds with fractions; reasons cut to 1,024 bytes on a UTF-8
 // boundary).
 std::string SubmitTaskStateChangeBody(const TaskChange& change);
+
+// `text` made fit for a report or a JSON record: each byte that is not part
+// of a valid UTF-8 character becomes U+FFFD, then the result is cut to at
+// most `max_bytes` without splitting a character.
+std::string ReportText(std::string_view text, size_t max_bytes = SIZE_MAX);
+inline constexpr size_t kMaxReasonBytes = 1024;    // reason, as ECS cuts it
+inline constexpr size_t kMaxRuntimeIdBytes = 255;  // runtimeId, imageDigest
 
 // Lossless JSON forms for the agent's state store. Decode refuses anything
 // Encode would not write (DataLoss naming the member).
