@@ -192,14 +192,15 @@ absl::StatusOr<std::vector<std::string>> ParseStringList(std::string_view name,
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view name, std::string_view value) {
   constexpr std::string_view kAllowed =
       "expected ADDRESS:PORT with a numeric IPv4 address or a bracketed IPv6 one and a port "
-      "from 1 to 65535, like 127.0.0.1:51678 or [::1]:51678";
+      "from 0 to 65535 (0: any free port, which the agent logs), like 127.0.0.1:51678 or "
+      "[::1]:51678";
   size_t colon = value.rfind(':');
   if (colon == std::string_view::npos) {
     return InvalidValue(name, value, kAllowed);
   }
   std::string_view host = value.substr(0, colon);
   int64_t port = 0;
-  if (!ParseDigits(value.substr(colon + 1), &port) || port < 1 || port > 65535) {
+  if (!ParseDigits(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
     return InvalidValue(name, value, kAllowed);
   }
   unsigned char buffer[16];

@@ -402,7 +402,10 @@ TEST(AgentConfigTest, BerthKnobs) {
   EXPECT_THAT(Error("BERTH_INTROSPECTION_ADDR", "localhost:51678"),
               HasSubstr("expected ADDRESS:PORT with a numeric IPv4 address"));
   Error("BERTH_INTROSPECTION_ADDR", "127.0.0.1");
-  Error("BERTH_INTROSPECTION_ADDR", "127.0.0.1:0");
+  Error("BERTH_INTROSPECTION_ADDR", "127.0.0.1:-1");
+  // Port 0 asks for any free port (several agents on one test host).
+  EXPECT_EQ(Load({{"BERTH_INTROSPECTION_ADDR", "127.0.0.1:0"}}).introspection_address,
+            (ListenAddress{"127.0.0.1", 0}));
   Error("BERTH_METADATA_ADDR", "::1:80");
   Error("BERTH_METADATA_ADDR", "[::1]:70000");
 }

@@ -1,0 +1,427 @@
+// berth-agent: the node agent (docs/agent.md).
+//
+//   berth-agent [--config /etc/ecs/ecs.config] [--version]
+//
+// Start-up, in order: configuration (file + environment), credentials, host
+// facts; the state store (ECS_DATADIR/agent.db) and what it holds; the
+// cgroup v2 hierarchy (<mount>/berth, with or without enforcement); the
+// image store; the engine, restored with every task the last process had
+// (running containers are re-attached, none is started twice); the
+// introspection server; then registration (with the saved ARN), the unsent
+// reports and the long poll. SIGTERM/SIGINT stop the agent and leave the
+// containers running, as Amazon's agent does: the next start takes them
+// back.
+//
+// Exit codes (Amazon's): 0 after a signal, 1 for an error worth a restart,
+// 5 (terminal) when berth-control refused the registration for good.
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/config/agent_config.h"
+#include "agent/config/credentials.h"
+#include "agent/config/env_file.h"
+#include "agent/config/host_facts.h"
+#include "agent/config/registration.h"
+#include "agent/driver/real_driver.h"
+#include "agent/endpoints/agent_metrics.h"
+#include "agent/endpoints/introspection_server.h"
+#include "agent/endpoints/introspection_source.h"
+#include "agent/endpoints/version.h"
+#include "agent/engine/task_engine.h"
+#include "agent/images/image_store.h"
+#include "agent/session/control_client.h"
+#include "agent/session/control_error.h"
+#include "agent/session/http_transport.h"
+#include "agent/session/poll_session.h"
+#include "agent/session/registration.h"
+#include "agent/session/reporter.h"
+#include "agent/state/agent_state_store.h"
+#include "agent/state/state_sink.h"
+#include "agent/task/task_spec.h"
+#include "cgroups/berth_root.h"
+#include "cgroups/mountinfo.h"
+#include "io/absl_compat.h"
+#include "io/http_client.h"
+#include "io/log.h"
+#include "io/rng.h"
+#include "io/socket.h"
+#include "io/uring_loop.h"
+#include "io/worker_pool.h"
+
+namespace berth::agent {
+namespace {
+
+constexpr absl::Duration kShutdownGrace = absl::Seconds(2);
+
+// The introspection API's view of the engine.
+class EngineSource final : public endpoints::IntrospectionSource {
+ public:
+  EngineSource(const TaskEngine& engine, std::string cluster)
+      : engine_(engine), cluster_(std::move(cluster)) {}
+  void SetInstanceArn(std::string arn) { arn_ = std::move(arn); }
+
+  endpoints::AgentMetadata Metadata() const override {
+    endpoints::AgentMetadata m;
+    m.cluster = cluster_;
+    if (!arn_.empty()) m.container_instance_arn = arn_;
+    return m;
+  }
+  void ForEachTask(absl::FunctionRef<void(const TaskState&)> fn) const override {
+    for (const TaskState* task : engine_.Tasks()) fn(*task);
+  }
+  const TaskState* FindByArn(std::string_view arn) const override { return engine_.Find(arn); }
+
+ private:
+  const TaskEngine& engine_;
+  std::string cluster_;
+  std::string arn_;
+};
+
+// berth-init: BERTH_INIT_PATH, else next to this binary (installed), else in
+// the build tree's runtime/ folder.
+std::string FindInitBinary(const config::EnvMap& env) {
+  if (auto it = env.find("BERTH_INIT_PATH"); it != env.end() && !it->second.empty()) {
+    return it->second;
+  }
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return "";
+  self[n] = '\0';
+  std::string dir(self);
+  dir = dir.substr(0, dir.rfind('/'));
+  for (const std::string& candidate :
+       {dir + "/berth-init", dir + "/runtime/berth-init", std::string("/usr/libexec/berth/berth-init")}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+int Usage(const char* argv0, std::string_view problem) {
+  if (!problem.empty()) std::cerr << argv0 << ": " << problem << "\n";
+  std::cerr << "usage: " << argv0 << " [--config PATH] [--version]\n"
+            << "  --config PATH  the agent's configuration (KEY=VALUE lines, ECS_* variables;\n"
+            << "                 default /etc/ecs/ecs.config); the environment overrides it\n";
+  return 2;
+}
+
+int Main(int argc, char** argv) {
+  std::string config_path(config::kDefaultConfigPath);
+  bool config_given = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--version") {
+      std::cout << endpoints::AgentVersionString() << "\n";
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") return Usage(argv[0], "");
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+      config_given = true;
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = std::string(arg.substr(9));
+      config_given = true;
+    } else {
+      return Usage(argv[0], absl::StrCat("unknown argument '", Absl(arg), "'"));
+    }
+  }
+
+  const config::EnvMap environment = config::ProcessEnvironment();
+  absl::StatusOr<config::AgentConfig> loaded =
+      config::LoadAgentConfig(config_path, config_given, environment);
+  if (!loaded.ok()) {
+    std::cerr << "berth-agent: refusing to start: " << loaded.status().message() << "\n";
+    return 1;
+  }
+  const config::AgentConfig& cfg = *loaded;
+  log::SetMinSeverity(cfg.log_level);
+  for (const std::string& name : cfg.ignored_variables) {
+    LOG(INFO) << "ignoring " << name << ": berth-agent does not use it";
+  }
+  for (const std::string& driver : cfg.unimplemented_logging_drivers) {
+    LOG(WARNING) << "logging driver " << driver
+                 << " is not implemented by berth: not advertised, tasks using it are not placed "
+                    "here";
+  }
+  absl::StatusOr<config::AwsCredentials> credentials = config::LoadAwsCredentials(environment);
+  if (!credentials.ok()) {
+    LOG(ERROR) << "refusing to start: " << credentials.status().message();
+    return 1;
+  }
+  absl::StatusOr<config::HostFacts> host = config::ReadHostFacts("/");
+  if (!host.ok()) {
+    LOG(ERROR) << "refusing to start: " << host.status().message();
+    return 1;
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    LOG(ERROR) << "failed to block SIGINT/SIGTERM: " << std::strerror(errno);
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  io::UniqueFd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd.valid()) {
+    LOG(ERROR) << "failed to create a signalfd: " << std::strerror(errno);
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<io::UringLoop>> loop_or = io::UringLoop::Create();
+  if (!loop_or.ok()) {
+    LOG(ERROR) << "refusing to start: " << loop_or.status().message();
+    return 1;
+  }
+  io::UringLoop& loop = **loop_or;
+  io::WorkerPool pool(loop, 2);
+  io::Rng rng(io::Rng::RandomSeed());
+
+  // State.
+  AgentStateOptions state_options;
+  state_options.data_dir = cfg.data_dir;
+  state_options.in_memory = !cfg.checkpoint;
+  state_options.cluster = cfg.cluster;
+  state_options.agent_version = std::string(endpoints::AgentVersion());
+  absl::StatusOr<std::unique_ptr<AgentStateStore>> store_or = AgentStateStore::Open(state_options);
+  if (!store_or.ok()) {
+    LOG(ERROR) << "refusing to start: " << store_or.status().message();
+    return 1;
+  }
+  AgentStateStore& store = **store_or;
+  absl::StatusOr<AgentSnapshot> snapshot = store.Load();
+  if (!snapshot.ok()) {
+    LOG(ERROR) << "refusing to start: the state in " << store.path()
+               << " does not load: " << snapshot.status().message();
+    return 1;
+  }
+
+  // cgroups.
+  absl::StatusOr<std::string> mount = cgroups::FindCgroup2MountOfHost(cfg.cgroup_path);
+  if (!mount.ok()) {
+    LOG(ERROR) << "refusing to start: " << mount.status().message();
+    return 1;
+  }
+  absl::StatusOr<cgroups::BerthRoot> root = cgroups::BerthRoot::OpenMount(*mount);
+  if (!root.ok()) {
+    LOG(ERROR) << "refusing to start: " << root.status().message();
+    return 1;
+  }
+  const bool enforced = root->enforces_limits();
+  if (!enforced) {
+    LOG(WARNING) << "cgroup v2 at " << *mount << " offers berth no cpu, memory and pids "
+                 << "controllers (a hybrid host?): tasks get their cgroups, but their CPU, "
+                 << "memory and pids limits are NOT enforced (berth.cgroup-enforcement=false)";
+  }
+
+  // Images, driver, engine.
+  absl::StatusOr<std::unique_ptr<images::ImageStore>> images_or =
+      images::ImageStore::Open(loop, pool, cfg.data_dir + "/images");
+  if (!images_or.ok()) {
+    LOG(ERROR) << "refusing to start: " << images_or.status().message();
+    return 1;
+  }
+  RealDriverOptions driver_options;
+  driver_options.data_dir = cfg.data_dir;
+  driver_options.init_path = FindInitBinary(environment);
+  driver_options.task_pids_limit = cfg.task_pids_limit;
+  driver_options.cpu_period = cfg.cgroup_cpu_period;
+  driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;
+  driver_options.metadata_base_url = absl::StrCat("http://", cfg.metadata_address.ToString());
+  driver_options.host_hostname = host->hostname;
+  RealDriver driver(loop, **images_or, *root, driver_options);
+
+  absl::StatusOr<std::unique_ptr<io::HttpClient>> http = io::HttpClient::Create(loop);
+  if (!http.ok()) {
+    LOG(ERROR) << "refusing to start: " << http.status().message();
+    return 1;
+  }
+  HttpClientTransport transport(**http);
+  ControlClientOptions client_options;
+  client_options.backend_url = cfg.backend_url;
+  client_options.region = cfg.region;
+  client_options.credentials.access_key_id = credentials->access_key_id;
+  client_options.credentials.secret_access_key = credentials->secret_access_key;
+  client_options.cluster = cfg.cluster;
+  ControlClient client(loop, transport, client_options);
+
+  endpoints::AgentMetrics metrics(loop.time());
+  metrics.SetCgroupEnforcement(enforced);
+  metrics.SetRegistrationState("registering");
+  Reporter reporter(loop, client, cfg.checkpoint ? &store : nullptr, rng);
+  StateSink sink(store, [&](TaskChange change) {
+    reporter.Enqueue(std::move(change));
+    metrics.SetReportsQueued(reporter.queued());
+  });
+  EngineOptions engine_options;
+  engine_options.stop_timeout = cfg.container_stop_timeout;
+  engine_options.start_timeout = cfg.container_start_timeout;
+  engine_options.cleanup_wait = cfg.task_cleanup_wait;
+  TaskEngine engine(loop, driver, sink, rng, engine_options);
+
+  EngineSource source(engine, cfg.cluster);
+  endpoints::IntrospectionServer introspection(loop, source, metrics);
+  absl::StatusOr<io::SocketAddress> intro_address =
+      io::SocketAddress::Parse(cfg.introspection_address.ToString());
+  if (!intro_address.ok()) {
+    LOG(ERROR) << "refusing to start: BERTH_INTROSPECTION_ADDR: "
+               << intro_address.status().message();
+    return 1;
+  }
+  if (absl::Status listening = introspection.Listen(*intro_address); !listening.ok()) {
+    LOG(ERROR) << "refusing to start: failed to listen on "
+               << cfg.introspection_address.ToString() << ": " << listening.message();
+    return 1;
+  }
+  LOG(INFO) << "introspection on " << introspection.address().ToString();
+
+  // Registration and the poll.
+  config::RegistrationInput registration_input;
+  registration_input.cgroup_enforcement = enforced;
+  registration_input.agent_version = std::string(endpoints::AgentVersion());
+  registration_input.agent_hash = std::string(endpoints::GitShortHash());
+  absl::StatusOr<config::RegisterRequest> request =
+      config::BuildRegisterRequest(cfg, *host, registration_input);
+  if (!request.ok()) {
+    LOG(ERROR) << "refusing to start: " << request.status().message();
+    return 1;
+  }
+  const std::string register_body = request->ToJsonText();
+  Registration registration(loop, client, store, rng);
+  std::unique_ptr<PollSession> poll;
+  int exit_code = 0;
+  bool stopping = false;
+
+  auto stop = [&](int code) {
+    if (stopping) return;
+    stopping = true;
+    exit_code = code;
+    if (poll) poll->Stop();
+    introspection.Shutdown(kShutdownGrace, [&] { loop.Stop(); });
+  };
+
+  // One poll answer: apply every message, then make its effect and the new
+  // applied seq durable in one write, then let the session ack it.
+  auto apply = [&](std::vector<PollMessage> messages, uint64_t up_to_seq,
+                   absl::AnyInvocable<void(absl::Status)> applied) {
+    AppliedBatch batch;
+    batch.applied_seq = up_to_seq;
+    std::vector<std::string> touched;
+    for (PollMessage& m : messages) {
+      if (m.type == "task") {
+        absl::StatusOr<TaskSpec> spec = DecodeTaskPayload(m.task_payload);
+        if (!spec.ok()) {
+          LOG(ERROR) << "task " << m.task_arn << " cannot be run: " << spec.status();
+          TaskChange change;
+          change.cluster_arn = cfg.cluster;
+          change.task_arn = m.task_arn;
+          change.status = "STOPPED";
+          change.reason = absl::StrCat("UnrecognizedTaskError: Error loading task - ",
+                                       spec.status().message());
+          reporter.Enqueue(std::move(change));
+          continue;
+        }
+        if (m.desired_status == "STOPPED") spec->desired_status = "STOPPED";
+        batch.cleared_tombstones.push_back(m.task_arn);
+        engine.Apply(*std::move(spec));
+        touched.push_back(m.task_arn);
+      } else if (m.type == "stop") {
+        const bool known = engine.Find(m.task_arn) != nullptr;
+        engine.Stop(m.task_arn, m.reason);
+        if (known) {
+          touched.push_back(m.task_arn);
+        } else {
+          batch.tombstones.push_back(StopTombstone{m.task_arn, m.reason, loop.time().Now()});
+        }
+      } else {
+        LOG(WARNING) << "ignoring poll message " << m.seq << " of unknown type '" << m.type
+                     << "'";
+      }
+    }
+    for (const std::string& arn : touched) {
+      if (const TaskState* state = engine.Find(arn)) batch.tasks.push_back(*state);
+    }
+    applied(store.ApplyBatch(batch));
+  };
+
+  auto start_poll = [&](const std::string& arn) {
+    source.SetInstanceArn(arn);
+    PollSessionOptions poll_options;
+    poll_options.cluster = cfg.cluster;
+    poll = std::make_unique<PollSession>(
+        loop, client, rng, poll_options, arn, store.applied_seq(), apply,
+        [&](absl::AnyInvocable<void(absl::StatusOr<std::string>)> done) {
+          registration.Register(register_body, [done = std::move(done)](
+                                                   absl::StatusOr<RegisteredInstance> r) mutable {
+            if (!r.ok()) {
+              done(r.status());
+            } else {
+              done(r->arn);
+            }
+          });
+        });
+    poll->Start();
+  };
+
+  auto on_registered = [&](absl::StatusOr<RegisteredInstance> registered) {
+    if (!registered.ok()) {
+      LOG(ERROR) << "registration failed: " << registered.status();
+      metrics.SetRegistrationState("failed");
+      stop(RegistrationExitCode(registered.status()));
+      return;
+    }
+    metrics.SetRegistrationState("registered");
+    LOG(INFO) << "registered as " << registered->arn << " in cluster " << cfg.cluster;
+    start_poll(registered->arn);
+  };
+
+  // Restore, then register.
+  const size_t restored_tasks = snapshot->tasks.size();
+  reporter.Restore(std::move(snapshot->reports));
+  driver.Preload(snapshot->tasks, [&] {
+    engine.Restore(std::move(snapshot->tasks));
+    for (const StopTombstone& t : snapshot->tombstones) {
+      if (engine.Find(t.task_arn) == nullptr) engine.Stop(t.task_arn, t.reason);
+    }
+    if (restored_tasks > 0) {
+      LOG(INFO) << "restored " << restored_tasks << " tasks from " << store.path();
+    }
+    if (driver.skipped_limit_writes() > 0 && enforced) {
+      LOG(WARNING) << driver.skipped_limit_writes() << " cgroup limit writes were skipped";
+    }
+    registration.Register(register_body, on_registered);
+  });
+
+  loop.Poll(signal_fd.get(), POLLIN, [&](int32_t) {
+    LOG(INFO) << "signal received: stopping (containers keep running)";
+    stop(0);
+  });
+
+  LOG(INFO) << endpoints::AgentVersionString() << " starting: cluster " << cfg.cluster
+            << ", control " << cfg.backend_url << ", data " << cfg.data_dir << ", cgroups "
+            << *mount << "/berth" << (enforced ? "" : " (limits not enforced)");
+  if (absl::Status ran = loop.Run(); !ran.ok()) {
+    LOG(ERROR) << "event loop failed: " << ran;
+    exit_code = 1;
+  }
+  if (poll) poll->Stop();
+  LOG(INFO) << "berth-agent stopped";
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace berth::agent
+
+int main(int argc, char** argv) { return berth::agent::Main(argc, argv); }
