@@ -158,7 +158,8 @@ class Cgroup {
 
 // The cgroup v2 path of a process from /proc/<pid>/cgroup text: the path of
 // the "0::" line ("/berth/<task>/<container>"). NotFound when there is no
-// such line (a v1-only system), InvalidArgument for a malformed line.
+// such line (a v1-only system), InvalidArgument for a malformed line. The
+// kernel appends " (deleted)" to the path of a removed cgroup; it is kept.
 absl::StatusOr<std::string> ParseProcCgroup(std::string_view text);
 // Reads /proc/<pid>/cgroup and parses it.
 absl::StatusOr<std::string> CgroupOfPid(pid_t pid);

@@ -92,6 +92,19 @@ absl::StatusOr<std::vector<CgroupFile>> TaskFiles(const TaskLimits& task,
     }
     files.push_back({Controller::kMemory, "memory.max", absl::StrCat(MiBToBytes(*task.memory_mib))});
   }
+  // The containers' reservations, summed, protect the task as a whole too:
+  // without memory_recursiveprot a child's memory.low counts under global
+  // pressure only as far as its parent's allows.
+  int64_t reserved_mib = 0;
+  for (const ContainerLimits& c : containers) {
+    if (c.memory_reservation_mib && *c.memory_reservation_mib > 0) {
+      reserved_mib += std::min<int64_t>(*c.memory_reservation_mib, INT64_MAX / kMiB);
+      reserved_mib = std::min(reserved_mib, INT64_MAX / kMiB);
+    }
+  }
+  if (reserved_mib > 0) {
+    files.push_back({Controller::kMemory, "memory.low", absl::StrCat(MiBToBytes(reserved_mib))});
+  }
   if (task.pids_max && *task.pids_max > 0) {
     files.push_back({Controller::kPids, "pids.max", absl::StrCat(*task.pids_max)});
   }

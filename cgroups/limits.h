@@ -12,6 +12,7 @@
 //   task cpu units       → cpu.max      "<units × period / 1024> <period>" (µs)
 //   task cpu unset       → cpu.weight   of Σ max(container cpu, 2), capped at 262144
 //   task memory MiB      → memory.max   bytes
+//   Σ memoryReservation  → memory.low   of the task (berth's own: see README)
 //   ECS_TASK_PIDS_LIMIT  → pids.max     on the task cgroup
 
 #include <cstdint>
@@ -79,7 +80,8 @@ absl::Status ValidateCpuPeriod(absl::Duration period);
 
 // The files of a container cgroup: cpu.weight, memory.max, memory.low.
 std::vector<CgroupFile> ContainerFiles(const ContainerLimits& limits);
-// The files of a task cgroup: cpu.max or cpu.weight, memory.max, pids.max.
+// The files of a task cgroup: cpu.max or cpu.weight, memory.max, memory.low
+// (the sum of the containers' reservations), pids.max.
 // InvalidArgument for a bad period, or a container whose memory exceeds the
 // task's (Amazon's agent refuses that task too).
 absl::StatusOr<std::vector<CgroupFile>> TaskFiles(const TaskLimits& task,

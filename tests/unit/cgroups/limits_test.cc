@@ -128,6 +128,17 @@ TEST(LimitsTest, TaskMemoryAndPidsLimit) {
                                   CgroupFile{Controller::kPids, "pids.max", "100"}));
 }
 
+TEST(LimitsTest, TaskMemoryLowIsTheSumOfTheContainersReservations) {
+  std::vector<ContainerLimits> cs(3);
+  cs[0].memory_reservation_mib = 64;
+  cs[1].memory_reservation_mib = 0;
+  cs[2].memory_reservation_mib = 32;
+  absl::StatusOr<std::vector<CgroupFile>> files = TaskFiles(TaskLimits{}, cs);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(*files, ElementsAre(CgroupFile{Controller::kCpu, "cpu.weight", "1"},
+                                  CgroupFile{Controller::kMemory, "memory.low", "100663296"}));
+}
+
 TEST(LimitsTest, ContainerMemoryAboveTaskMemoryIsRefused) {
   TaskLimits t;
   t.memory_mib = 256;
