@@ -41,6 +41,15 @@ constexpr int kDockerCaps[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,     CAP
                                CAP_SETFCAP, CAP_SETPCAP,     CAP_NET_BIND_SERVICE,
                                CAP_SYS_CHROOT, CAP_KILL,     CAP_AUDIT_WRITE};
 
+// Docker's masked and read-only paths (moby's oci/defaults.go): kernel
+// interfaces a container has no business reading or writing.
+constexpr const char* kMaskedPaths[] = {
+    "/proc/asound",      "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap"};
+constexpr const char* kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                          "/proc/sysrq-trigger"};
+
 // Device nodes bind-mounted from the host into the container's /dev.
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
@@ -219,6 +228,12 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   }
   AddOp(plan, Op::kMountpoint, rootfs + "/sys");
   AddOp(plan, Op::kMount, rootfs + "/sys", "sysfs", "sysfs", MS_RDONLY | kNoSuidDevExec);
+  for (const char* path : kMaskedPaths) {
+    AddOp(plan, Op::kMaskPath, rootfs + path);
+  }
+  for (const char* path : kReadonlyPaths) {
+    AddOp(plan, Op::kReadonlyPath, rootfs + path);
+  }
 
   for (const BindMount& b : spec.binds) {
     plan.bind_sources.push_back(plan.Keep(b.source));
@@ -288,6 +303,8 @@ std::string Describe(const LaunchSpec& spec, const Plan& plan, const Report& r) 
         case Op::kMkdir: return absl::StrCat("create directory ", op.target);
         case Op::kTouch: return absl::StrCat("create file ", op.target);
         case Op::kSymlink: return absl::StrCat("create symlink ", op.target);
+        case Op::kMaskPath: return absl::StrCat("mask ", op.target);
+        case Op::kReadonlyPath: return absl::StrCat("make ", op.target, " read-only");
         case Op::kMount:
           return absl::StrCat("mount ", op.fstype ? op.fstype : op.source ? op.source : "(remount)",
                               " at ", op.target);

@@ -65,6 +65,9 @@ struct Op {
     kTouch,       // an empty file at `target`
     kMount,       // mount(source, target, fstype, flags, data)
     kSymlink,     // symlink(source, target)
+    kMaskPath,    // hide `target` (/dev/null over a file, a read-only tmpfs over a
+                  // directory); skipped when absent
+    kReadonlyPath,  // bind `target` onto itself read-only; skipped when absent
   };
   Kind kind = kMount;
   const char* source = nullptr;

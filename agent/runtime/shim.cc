@@ -156,6 +156,25 @@ bool DoOp(const Op& op) {
       return mount(op.source, op.target, op.fstype, op.flags, op.data) == 0;
     case Op::kSymlink:
       return symlink(op.source, op.target) == 0;
+    case Op::kMaskPath: {
+      struct stat st;
+      if (stat(op.target, &st) != 0) {
+        return errno == ENOENT;
+      }
+      return S_ISDIR(st.st_mode)
+                 ? mount("tmpfs", op.target, "tmpfs", MS_RDONLY, nullptr) == 0
+                 : mount("/dev/null", op.target, nullptr, MS_BIND, nullptr) == 0;
+    }
+    case Op::kReadonlyPath: {
+      struct stat st;
+      if (stat(op.target, &st) != 0) {
+        return errno == ENOENT;
+      }
+      return mount(op.target, op.target, nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
+             mount(nullptr, op.target, nullptr,
+                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   nullptr) == 0;
+    }
   }
   errno = EINVAL;
   return false;

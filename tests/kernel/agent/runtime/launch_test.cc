@@ -128,13 +128,32 @@ TEST_F(RuntimeTest, DockerLikeDevProcAndSys) {
        "echo hello > /dev/null || echo null broken; "
        "ls /proc/1/stat >/dev/null || echo no proc; "
        "touch /sys/x 2>/dev/null && echo sys writable; "
-       "touch /dev/shm/x || echo shm broken; echo done"});
+       "touch /dev/shm/x || echo shm broken; "
+       // Docker's masked and read-only kernel interfaces.
+       "test -s /proc/kcore && echo kcore visible; "
+       "for p in /proc/sys /proc/sysrq-trigger /proc/irq; do "
+       "  test -e $p && { grep -q \" $p ro,\" /proc/self/mountinfo || echo $p writable; }; done; "
+       "echo done"});
   auto launched = Launch(spec);
   ASSERT_TRUE(launched.ok()) << launched.status();
   Outcome o = Finish(*launched);
   EXPECT_EQ(o.out,
             "pts/ptmx\n/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\ndone\n")
       << o.err;
+}
+
+TEST_F(RuntimeTest, DockersDefaultCapabilities) {
+  // chown dac_override fowner fsetid kill setgid setuid setpcap
+  // net_bind_service net_raw sys_chroot mknod audit_write setfcap.
+  LaunchSpec spec = Spec({"sh", "-c", "grep -E '^Cap(Bnd|Eff)' /proc/self/status"});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(Finish(*launched).out, "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n");
+
+  spec.user = "app";  // a non-root user keeps none
+  launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(Finish(*launched).out, "CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n");
 }
 
 TEST_F(RuntimeTest, ExitCodesComeThroughTheShim) {
