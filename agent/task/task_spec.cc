@@ -213,9 +213,10 @@ absl::Status ApplyOverride(const boost::json::value& json, const std::string& pa
   }
   std::vector<std::pair<std::string, std::string>> environment;
   RETURN_IF_ERROR(Environment(o, path, &environment));
-  for (auto& [key, value] : environment) {
+  for (std::pair<std::string, std::string>& entry : environment) {
+    const std::string& key = entry.first;
     std::erase_if(target->environment, [&key](const auto& e) { return e.first == key; });
-    target->environment.emplace_back(std::move(key), std::move(value));
+    target->environment.push_back(std::move(entry));
   }
   std::optional<int32_t> cpu;
   RETURN_IF_ERROR(r.Int32("cpu", &cpu));
@@ -410,8 +411,22 @@ absl::StatusOr<TaskSpec> DecodeTaskPayload(std::string_view json) {
   if (definition_json == nullptr || definition_json->is_null()) {
     return FieldError("taskDefinition", "required");
   }
+  // Only the members the agent reads go through ecs/'s codec, which checks
+  // every member it models: a value a later berth-control may send (a new
+  // definition status, a new placement constraint) must not fail the task.
+  boost::json::value definition_members = boost::json::object();
+  if (const boost::json::object* d = definition_json->if_object()) {
+    for (std::string_view key : {"taskDefinitionArn", "containerDefinitions", "family",
+                                 "networkMode", "revision", "cpu", "memory"}) {
+      if (const boost::json::value* v = d->if_contains(key)) {
+        definition_members.get_object()[key] = *v;
+      }
+    }
+  } else {
+    definition_members = *definition_json;  // the codec names the wrong type
+  }
   ASSIGN_OR_RETURN(ecs::TaskDefinition definition,
-                   ecs::TaskDefinitionFromJson(*definition_json, "taskDefinition"));
+                   ecs::TaskDefinitionFromJson(definition_members, "taskDefinition"));
   ASSIGN_OR_RETURN(ObjectReader t, ObjectReader::Open(*task_json, "task"));
 
   TaskSpec spec;

@@ -186,6 +186,10 @@ TEST(DecodeTaskPayloadTest, UnknownMembersAreIgnored) {
   boost::json::object p = Payload();
   p["future"] = boost::json::object{{"x", 1}};
   Task(p)["capacityProviderName"] = "cp";
+  Definition(p)["status"] = "DELETE_IN_PROGRESS";
+  Definition(p)["placementConstraints"] =
+      boost::json::array{boost::json::object{{"type", "somethingNew"}}};
+  Definition(p)["pidMode"] = "task";
   Container(p, 0)["firelensConfiguration"] = boost::json::object{{"type", "fluentbit"}};
   Container(p, 0)["linuxParameters"] = boost::json::object{
       {"initProcessEnabled", true}, {"capabilities", boost::json::object{}}};
@@ -208,6 +212,12 @@ TEST(DecodeTaskPayloadTest, RejectsWhatIsNotAPayload) {
   p = Payload();
   p.erase("taskDefinition");
   EXPECT_EQ(Error(p), "invalid field 'taskDefinition': required");
+  p = Payload();
+  p["taskDefinition"] = boost::json::array{};
+  EXPECT_EQ(Error(p), "invalid field 'taskDefinition': expected an object, got a list");
+  p = Payload();
+  p["task"] = "x";
+  EXPECT_EQ(Error(p), "invalid field 'task': expected an object, got a string");
   p = Payload();
   Task(p).erase("taskArn");
   EXPECT_EQ(Error(p), "invalid field 'task.taskArn': required");
