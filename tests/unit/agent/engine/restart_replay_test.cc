@@ -249,6 +249,57 @@ TEST(RestartTest, ACreatedContainerTheDriverNeverStartedIsStartedOnce) {
   EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("RUNNING app=RUNNING"));
 }
 
+TEST(RestartTest, ACreatedContainerTheDriverDidStartIsNotStartedAgain) {
+  // The crash came after Start but before the write that records RUNNING.
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  TaskState persisted;
+  for (const FakeSink::Change& change : first.sink_.changes) {
+    if (change.state.containers[0].known == ContainerStatus::kCreated) persisted = change.state;
+  }
+  ASSERT_EQ(persisted.containers[0].known, ContainerStatus::kCreated);
+  ASSERT_EQ(first.world_.Find("app")->starts, 1);
+
+  Agent second(scenario, first.world_, 7);
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app"));
+  EXPECT_EQ(second.world_.Find("app")->starts, 1);
+  const ContainerState& app = second.engine_->Find(kTaskArn)->containers[0];
+  EXPECT_EQ(app.known, ContainerStatus::kRunning);
+  EXPECT_EQ(app.shim, first.world_.Find("app")->shim);
+  EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("RUNNING app=RUNNING"));
+}
+
+TEST(RestartTest, AStopInProgressIsResumed) {
+  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
+  Agent first(scenario, FakeWorld{}, 42);
+  first.engine_->Apply(scenario.spec);
+  first.loop_.RunUntilIdle();
+  first.engine_->Stop(kTaskArn, "Task stopped by user");
+  first.loop_.RunUntilIdle();
+  ASSERT_THAT(first.driver_.CallsStartingWith("signal"), ::testing::ElementsAre("signal app 15"));
+  TaskState persisted = first.sink_.changes.back().state;
+  ASSERT_EQ(persisted.desired, TaskStatus::kStopped);
+
+  Agent second(scenario, first.world_, 7, first.loop_.time().Now() + absl::Seconds(20));
+  second.engine_->Restore({persisted});
+  second.loop_.RunUntilIdle();
+  // SIGTERM again, and a whole stop timeout from now.
+  EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app", "signal app 15"));
+  second.loop_.AdvanceTime(absl::Seconds(30) - absl::Nanoseconds(1));
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.driver_.CallsStartingWith("kill"), ::testing::IsEmpty());
+  second.loop_.AdvanceTime(absl::Nanoseconds(1));
+  second.loop_.RunUntilIdle();
+  EXPECT_THAT(second.driver_.CallsStartingWith("kill"), ::testing::ElementsAre("kill app"));
+  EXPECT_THAT(Summaries(second.sink_.Reports()),
+              ::testing::ElementsAre("STOPPED app=STOPPED(137)"));
+  EXPECT_EQ(second.sink_.Reports()[0].reason, "Task stopped by user");
+}
+
 TEST(RestartTest, AContainerThatExitedWhileTheAgentWasDownIsReportedWithItsExitCode) {
   Scenario scenario{.name = "one", .spec = Task({Container("app")})};
   Agent first(scenario, FakeWorld{}, 42);
