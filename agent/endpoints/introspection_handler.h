@@ -34,14 +34,17 @@ namespace berth::agent::endpoints {
 // a malformed escape is dropped. Values of each key in order.
 std::map<std::string, std::vector<std::string>, std::less<>> ParseQuery(std::string_view query);
 
+// What the handler answers with where the agent does not decide per request.
+struct IntrospectionOptions {
+  std::string version = {};       // /v1/metadata "Version"; "" = AgentVersionString()
+  std::string license_text = {};  // /license; "" = LicenseText()
+  // Resident memory for /metrics; empty = ReadSelfRssBytes.
+  std::function<std::optional<uint64_t>()> rss_bytes = {};
+};
+
 class IntrospectionHandler {
  public:
-  struct Options {
-    std::string version;       // /v1/metadata "Version"; default AgentVersionString()
-    std::string license_text;  // /license; default LicenseText()
-    // Resident memory for /metrics; default ReadSelfRssBytes.
-    std::function<std::optional<uint64_t>()> rss_bytes;
-  };
+  using Options = IntrospectionOptions;
 
   // `source` and `metrics` must outlive the handler. Every request is
   // counted in `metrics` (berth_agent_introspection_requests_total).

@@ -18,9 +18,9 @@
 namespace berth::agent::endpoints {
 
 struct AgentMetadata {
-  std::string cluster;  // ECS_CLUSTER as configured ("default" by default)
+  std::string cluster = {};  // ECS_CLUSTER as configured ("default" by default)
   // The container instance ARN; nullopt until the instance is registered.
-  std::optional<std::string> container_instance_arn;
+  std::optional<std::string> container_instance_arn = {};
 };
 
 class IntrospectionSource {
