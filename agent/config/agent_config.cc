@@ -346,8 +346,9 @@ absl::Status Endpoints(Variables& v, AgentConfig& c) {
     if (comma == std::string::npos) {
       return InvalidValue(kRps, *value, kAllowed);
     }
-    std::string_view rate = Std(absl::StripAsciiWhitespace(Absl(value->substr(0, comma))));
-    std::string_view burst = Std(absl::StripAsciiWhitespace(Absl(value->substr(comma + 1))));
+    std::string_view text = *value;
+    std::string_view rate = Std(absl::StripAsciiWhitespace(Absl(text.substr(0, comma))));
+    std::string_view burst = Std(absl::StripAsciiWhitespace(Absl(text.substr(comma + 1))));
     absl::StatusOr<int64_t> r = ParseIntValue(kRps, rate, 1, 1000000);
     absl::StatusOr<int64_t> b = ParseIntValue(kRps, burst, 1, 1000000);
     if (!r.ok() || !b.ok()) {

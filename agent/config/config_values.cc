@@ -291,18 +291,25 @@ absl::Status CheckClusterValue(std::string_view name, std::string_view value) {
   constexpr std::string_view kAllowed =
       "expected a cluster name (1 to 255 letters, digits, hyphens and underscores) or a "
       "cluster ARN";
+  auto is_name = [](std::string_view text) {
+    return !text.empty() && text.size() <= 255 &&
+           std::all_of(text.begin(), text.end(), [](char c) {
+             return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+           });
+  };
   if (value.substr(0, 4) == "arn:") {
+    // Printable ASCII only: the value goes into JSON bodies and SigV4 text.
+    bool printable = std::all_of(value.begin(), value.end(), [](char c) {
+      return absl::ascii_isgraph(static_cast<unsigned char>(c));
+    });
     absl::StatusOr<ecs::Arn> arn = ecs::ParseArn(value);
-    if (!arn.ok() || arn->kind != ecs::kArnKindCluster || arn->resource.empty()) {
+    if (!printable || !arn.ok() || arn->kind != ecs::kArnKindCluster ||
+        !is_name(arn->resource)) {
       return InvalidValue(name, value, kAllowed);
     }
     return absl::OkStatus();
   }
-  bool ok = !value.empty() && value.size() <= 255 &&
-            std::all_of(value.begin(), value.end(), [](char c) {
-              return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-            });
-  return ok ? absl::OkStatus() : InvalidValue(name, value, kAllowed);
+  return is_name(value) ? absl::OkStatus() : InvalidValue(name, value, kAllowed);
 }
 
 absl::Status CheckRegionValue(std::string_view name, std::string_view value) {

@@ -133,6 +133,10 @@ TEST(AgentConfigTest, Cluster) {
   Error("ECS_CLUSTER", std::string(256, 'a'));
   Error("ECS_CLUSTER", "arn:aws:ecs:us-east-1:000000000000:task/prod/abc");
   Error("ECS_CLUSTER", "arn:nope");
+  Error("ECS_CLUSTER", "arn:aws:ecs:us-east-1:000000000000:cluster/a b");
+  // Regression: an ARN with bytes that are not UTF-8 made a request body that
+  // was not JSON (found by fuzz_ecs_config; corpus/crash-cluster-arn-not-utf8).
+  Error("ECS_CLUSTER", "arn:aws:ecs:eu-central-1:1234,567\xC8\xC9" "012:cluster/prod");
 }
 
 TEST(AgentConfigTest, BackendHost) {
@@ -376,6 +380,8 @@ TEST(AgentConfigTest, ImagePullBehaviorAndCleanup) {
 }
 
 TEST(AgentConfigTest, TaskMetadataRpsLimit) {
+  // Regression: the two parts were views of a destroyed temporary string
+  // (found by fuzz_ecs_config under ASan; corpus/crash-rps-limit-temporary).
   AgentConfig c = Load({{"ECS_TASK_METADATA_RPS_LIMIT", "100, 150"}});
   EXPECT_EQ(c.task_metadata_rps, 100);
   EXPECT_EQ(c.task_metadata_burst, 150);
