@@ -561,7 +561,8 @@ std::optional<TaskChange> TaskRunner::MakeReport() {
     any = true;
     change.containers.push_back(ContainerChange{
         .container_name = c.name,
-        .runtime_id = c.runtime_id,
+        // Only a container that was created has a runtime id ECS should see.
+        .runtime_id = c.created_at.has_value() ? c.runtime_id : std::string(),
         .status = std::string(status),
         .exit_code = c.exit_code,
         .reason = c.reason,

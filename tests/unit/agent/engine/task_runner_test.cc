@@ -309,6 +309,7 @@ TEST_F(EngineTest, PullFailureStopsTheTaskWithItsReason) {
   EXPECT_THAT(Reports(), ElementsAre("PENDING", "STOPPED app=STOPPED"));
   EXPECT_EQ(sink_.Reports().back().reason, reason);
   EXPECT_EQ(sink_.Reports().back().containers[0].reason, reason);
+  EXPECT_EQ(sink_.Reports().back().containers[0].runtime_id, "");  // never created
   EXPECT_THAT(driver_.CallsStartingWith("create"), IsEmpty());
 }
 
