@@ -182,6 +182,37 @@ TEST(DecodeTaskPayloadTest, ContainerOverridesReplaceCommandAndMergeEnvironment)
   EXPECT_EQ(spec->containers[1].command, std::nullopt);
 }
 
+TEST(DecodeTaskPayloadTest, NullMembersAreAbsent) {
+  boost::json::object p = Payload();
+  Container(p, 0)["command"] = nullptr;
+  Container(p, 0)["dependsOn"] = nullptr;
+  Container(p, 0)["linuxParameters"] = nullptr;
+  Task(p)["overrides"] = nullptr;
+  Task(p)["startedBy"] = nullptr;
+  absl::StatusOr<TaskSpec> spec = Decode(p);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->containers[0].command, std::nullopt);
+  EXPECT_TRUE(spec->containers[0].depends_on.empty());
+  EXPECT_EQ(spec->started_by, "");
+}
+
+TEST(DecodeTaskPayloadTest, AnEnvironmentEntryWithoutAValueIsEmpty) {
+  boost::json::object p = Payload();
+  Container(p, 0)["environment"] =
+      boost::json::array{boost::json::object{{"name", "EMPTY"}}};
+  absl::StatusOr<TaskSpec> spec = Decode(p);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_THAT(spec->containers[0].environment, ElementsAre(Pair("EMPTY", "")));
+}
+
+TEST(DecodeTaskPayloadTest, ADesiredStoppedTaskDecodes) {
+  boost::json::object p = Payload();
+  Task(p)["desiredStatus"] = "STOPPED";
+  absl::StatusOr<TaskSpec> spec = Decode(p);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->desired_status, "STOPPED");
+}
+
 TEST(DecodeTaskPayloadTest, UnknownMembersAreIgnored) {
   boost::json::object p = Payload();
   p["future"] = boost::json::object{{"x", 1}};

@@ -236,6 +236,13 @@ TEST(TaskChangeCodecTest, RefusesWhatEncodeWouldNotWrite) {
   EXPECT_EQ(ChangeError(R"({"format":1})"), "invalid field 'seq': missing");
 }
 
+TEST(TaskStateCodecTest, RecordsThatAreNotUtf8AreRefused) {
+  boost::json::object o = StateJson();
+  o["stopReason"] = "PLACEHOLDER";
+  std::string json = absl::StrReplaceAll(boost::json::serialize(o), {{"PLACEHOLDER", "\xFF"}});
+  EXPECT_THAT(StateError(json), StartsWith("invalid JSON at offset"));
+}
+
 TEST(TaskStateCodecTest, InvalidUtf8IsWrittenAsReplacementCharacters) {
   std::mt19937_64 rng(5);
   TaskState state = RandomState(rng);
