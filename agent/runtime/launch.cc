@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,31 +54,44 @@ constexpr const char* kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", 
 // Device nodes bind-mounted from the host into the container's /dev.
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
-// A file of the image, looked up in the layers top first, resolved inside
-// each layer (a symlink in the image never reaches the host). nullopt when
-// absent or whited out.
+// A file of the image (`dir`/`name`, e.g. etc/passwd), looked up in the
+// layers top first as overlayfs would merge them: a whiteout (a 0/0
+// character device) of the file or of `dir` deletes it, an opaque `dir`
+// (trusted.overlay.opaque=y) hides the layers below. Read inside each
+// layer's root (RESOLVE_IN_ROOT): a symlink in the image never reaches the
+// host. nullopt when absent.
 absl::StatusOr<std::optional<std::string>> ReadImageFile(const std::vector<std::string>& layers,
-                                                         const char* rel) {
+                                                         const char* dir, const char* name) {
+  std::string rel = absl::StrCat(dir, "/", name);
   for (const std::string& layer : layers) {
-    io::UniqueFd dir(open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid()) {
+    struct stat st;
+    std::string dir_path = absl::StrCat(layer, "/", dir);
+    if (lstat(dir_path.c_str(), &st) == 0 && S_ISCHR(st.st_mode)) {
+      return std::nullopt;  // the directory is whited out
+    }
+    if (fstatat(AT_FDCWD, absl::StrCat(layer, "/", rel).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      char opaque[2] = {};
+      if (lgetxattr(dir_path.c_str(), "trusted.overlay.opaque", opaque, sizeof(opaque)) == 1 &&
+          opaque[0] == 'y') {
+        return std::nullopt;  // nothing below this layer shows
+      }
+      continue;
+    }
+    if (S_ISCHR(st.st_mode)) {
+      return std::nullopt;  // whited out
+    }
+    io::UniqueFd root(open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) {
       return ErrnoStatus(errno, absl::StrCat("open layer ", layer));
     }
     open_how how;
     memset(&how, 0, sizeof(how));
     how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    struct stat st;
-    if (fstatat(dir.get(), rel, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      continue;  // not in this layer (or a parent is a symlink: resolved below)
-    }
-    if (S_ISCHR(st.st_mode)) {
-      return std::nullopt;  // an overlayfs whiteout: deleted by this layer
-    }
-    io::UniqueFd fd(static_cast<int>(syscall(SYS_openat2, dir.get(), rel, &how, sizeof(how))));
+    io::UniqueFd fd(static_cast<int>(syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof(how))));
     if (!fd.valid()) {
       if (errno == ENOENT) {
-        continue;
+        return std::nullopt;  // a dangling symlink
       }
       return ErrnoStatus(errno, absl::StrCat("open ", layer, "/", rel));
     }
@@ -154,8 +168,8 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   }
 
   // The user, from the image's own files.
-  ASSIGN_OR_RETURN(std::optional<std::string> passwd, ReadImageFile(spec.layers, "etc/passwd"));
-  ASSIGN_OR_RETURN(std::optional<std::string> group, ReadImageFile(spec.layers, "etc/group"));
+  ASSIGN_OR_RETURN(std::optional<std::string> passwd, ReadImageFile(spec.layers, "etc", "passwd"));
+  ASSIGN_OR_RETURN(std::optional<std::string> group, ReadImageFile(spec.layers, "etc", "group"));
   ASSIGN_OR_RETURN(ExecUser user, ResolveUser(spec.user, passwd, group));
   plan.uid = user.uid;
   plan.gid = user.gid;

@@ -3,6 +3,8 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,6 +110,45 @@ TEST_F(RuntimeTest, UserAndGroupByNumberAndName) {
   ASSERT_TRUE(launched.ok()) << launched.status();
   Outcome o = Finish(*launched);
   EXPECT_EQ(o.out, "4242\n50\n50\n");
+}
+
+TEST_F(RuntimeTest, LayersStackTopFirstAndWhiteoutsHideFiles) {
+  // A top layer over the busybox one: its own /etc/passwd, /etc/group
+  // whited out, /marker whited out, a new file.
+  std::string top = root_ + "/top-" + std::to_string(counter_);
+  ASSERT_EQ(mkdir(top.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((top + "/etc").c_str(), 0755), 0);
+  std::ofstream(top + "/etc/passwd") << "web:x:3000:3001:web:/srv:/bin/sh\n";
+  ASSERT_EQ(mknod((top + "/etc/group").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  ASSERT_EQ(mknod((top + "/marker").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  std::ofstream(top + "/new") << "top\n";
+  LaunchSpec spec = Spec({"sh", "-c", "id -u; id -G; echo $HOME; cat /new; test -e /marker || echo no marker"});
+  spec.layers = {top, layer_};
+  spec.user = "web";
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  EXPECT_EQ(o.out, "3000\n3001\n/srv\ntop\nno marker\n") << o.err;
+
+  spec.user = "app";  // only in the lower layer's passwd, which the top one replaces
+  EXPECT_EQ(Launch(spec).status().message(),
+            "unable to find user app: no matching entries in passwd file");
+}
+
+TEST_F(RuntimeTest, OpaqueDirectoryHidesTheLowerPasswd) {
+  std::string top = root_ + "/opaque-" + std::to_string(counter_);
+  ASSERT_EQ(mkdir(top.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((top + "/etc").c_str(), 0755), 0);
+  ASSERT_EQ(setxattr((top + "/etc").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
+  LaunchSpec spec = Spec({"sh", "-c", "id -u; test -e /etc/passwd || echo no passwd"});
+  spec.layers = {top, layer_};
+  spec.user = "app";
+  EXPECT_EQ(Launch(spec).status().message(),
+            "unable to find user app: no matching entries in passwd file");
+  spec.user = "1000";
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(Finish(*launched).out, "1000\nno passwd\n");
 }
 
 TEST_F(RuntimeTest, UnknownUserIsRefusedBeforeStarting) {
