@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -102,6 +103,14 @@ absl::StatusOr<Reattached> Reattach(const std::string& state_dir, ProcessId shim
                                     ProcessId container) {
   Reattached r;
   auto pidfd = OpenProcess(shim);
+  if (pidfd.ok()) {
+    // A shim that has exited but is not reaped yet (a zombie, its parent
+    // gone too) has written its exit record already.
+    pollfd p = {pidfd->get(), POLLIN, 0};
+    if (poll(&p, 1, 0) == 1) {
+      pidfd = ErrnoStatus(ESRCH, absl::StrCat("open process ", shim.pid));
+    }
+  }
   if (pidfd.ok()) {
     r.running = true;
     r.shim_pidfd = std::move(*pidfd);

@@ -1,6 +1,7 @@
 // Launch on the real kernel: a busybox container in its own cgroup and
 // namespaces, what it sees, how it ends, and how failures are reported.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -8,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -195,6 +198,34 @@ TEST_F(RuntimeTest, DockersDefaultCapabilities) {
   launched = Launch(spec);
   ASSERT_TRUE(launched.ok()) << launched.status();
   EXPECT_EQ(Finish(*launched).out, "CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n");
+}
+
+TEST_F(RuntimeTest, NoAgentFdReachesTheContainerOrTheShim) {
+  int leaky = open("/dev/null", O_RDONLY);  // no O_CLOEXEC, as a careless agent might
+  ASSERT_GE(leaky, 0);
+  LaunchSpec spec = Spec({"sh", "-c", "cd /proc/self/fd && echo *; echo ready; exec sleep 1000"});
+  auto launched = Launch(spec);
+  close(leaky);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  // sh's glob sees its own fds: stdio, and the directory it reads.
+  EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "ready\n"), "0 1 2 3\nready\n");
+  // The shim keeps stdio (/dev/null), the pipes' read ends (3, 4), the state
+  // directory (6) and the container's pidfd; the report pipe (5) goes once
+  // reported (maybe not yet); the cgroup (7), the pipes' write ends (8, 9)
+  // and the exec status pipe are closed.
+  std::vector<int> fds;
+  for (const auto& e : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(launched->shim.pid) + "/fd")) {
+    fds.push_back(std::stoi(e.path().filename()));
+  }
+  std::sort(fds.begin(), fds.end());
+  EXPECT_THAT(fds, ::testing::IsSupersetOf({0, 1, 2, 3, 4, 6}));
+  for (int fd : fds) {
+    EXPECT_TRUE(fd <= 6 || fd > 11) << "shim fd " << fd;
+  }
+  EXPECT_LE(fds.size(), 8u);
+  ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
+  Finish(*launched);
 }
 
 TEST_F(RuntimeTest, ExitCodesComeThroughTheShim) {

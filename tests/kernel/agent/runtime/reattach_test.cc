@@ -127,6 +127,22 @@ TEST_F(ReattachTest, ContainerThatEndedWhileAgentWasDownIsReportedWithItsCode) {
   EXPECT_EQ(r->exit.status, 42);
 }
 
+TEST_F(ReattachTest, ShimThatExitedButIsNotReapedYetGivesItsRecord) {
+  LaunchFromDoomedAgent();
+  Go();
+  auto pidfd = OpenProcess(shim_);
+  ASSERT_TRUE(pidfd.ok()) << pidfd.status();
+  pollfd p = {pidfd->get(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 20000), 1);
+  // Still a zombie (we are its reaper and have not reaped it).
+  auto r = Reattach(state_dir_, shim_, container_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->running);
+  EXPECT_EQ(r->exit.si_code, CLD_EXITED);
+  EXPECT_EQ(r->exit.status, 42);
+  ReapShim();
+}
+
 TEST_F(ReattachTest, WrongStartTimeIsRefused) {
   auto launched = Launch(Spec({"sh", "-c", "echo ready; exec sleep 1000"}));
   ASSERT_TRUE(launched.ok()) << launched.status();
