@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "io/status.h"
+#include "io/uring_loop.h"
 #include "tests/kernel/cgroups/clone_into.h"
 
 namespace berth::cgroups {
@@ -280,6 +283,58 @@ TEST_F(CgroupKernelTest, CgroupKillKillsTheTreeAndTheWatchSeesItEmpty) {
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_NE(access(web->path().c_str(), F_OK), 0);
   EXPECT_NE(access(task_->path().c_str(), F_OK), 0);
+}
+
+// The way the agent waits: a POLLPRI poll on cgroup.events through the
+// io_uring loop, re-armed after each read, ends when populated goes to 0.
+TEST_F(CgroupKernelTest, EmptinessArrivesAsAnIoUringPollEvent) {
+  if (!HasCgroupKill()) {
+    GTEST_SKIP() << "no cgroup.kill on this kernel (needs 5.14)";
+  }
+  absl::StatusOr<std::unique_ptr<io::UringLoop>> loop = io::UringLoop::Create();
+  if (!loop.ok()) {
+    GTEST_SKIP() << "no io_uring: " << loop.status();
+  }
+  absl::StatusOr<Cgroup> web = task_->CreateChild("web");
+  ASSERT_TRUE(web.ok()) << web.status();
+  Sleeper s;
+  StartTree(*web, 2, s);
+  absl::StatusOr<EventsWatch> watch = web->WatchEvents();
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  ASSERT_TRUE(watch->Read().value_or(CgroupEvents{}).populated);
+
+  int wakeups = 0;
+  bool empty = false;
+  std::function<void()> arm = [&] {
+    (*loop)->Poll(watch->fd(), POLLPRI, [&](int32_t result) {
+      ++wakeups;
+      if (result < 0) {
+        ADD_FAILURE() << "poll of cgroup.events failed: " << strerror(-result);
+        (*loop)->Stop();
+        return;
+      }
+      absl::StatusOr<CgroupEvents> ev = watch->Read();
+      if (!ev.ok() || !ev->populated) {
+        EXPECT_TRUE(ev.ok()) << ev.status();
+        empty = ev.ok();
+        (*loop)->Stop();
+        return;
+      }
+      arm();
+    });
+  };
+  arm();
+  (*loop)->AddTimer(absl::Milliseconds(10), [&] { EXPECT_TRUE(web->Kill().ok()); });
+  (*loop)->AddTimer(kEmptyBound, [&] {
+    ADD_FAILURE() << "no populated 0 event within " << kEmptyBound;
+    (*loop)->Stop();
+  });
+  ASSERT_TRUE((*loop)->Run().ok());
+  EXPECT_TRUE(empty);
+  EXPECT_GE(wakeups, 1);
+  // populated changes once; a poll that fired without a change would spin.
+  EXPECT_LE(wakeups, 5) << "POLLPRI fired without cgroup.events changing";
+  EXPECT_TRUE(web->Procs().value_or(std::vector<pid_t>{1}).empty());
 }
 
 TEST_F(CgroupKernelTest, KillBySignalsKillsTheTreeAndThaws) {
