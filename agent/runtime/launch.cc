@@ -242,6 +242,10 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   }
   AddOp(plan, Op::kMountpoint, rootfs + "/sys");
   AddOp(plan, Op::kMount, rootfs + "/sys", "sysfs", "sysfs", MS_RDONLY | kNoSuidDevExec);
+  // The container's own cgroup (its namespace's root), read-only, where
+  // runtimes (the JVM, Go, .NET) look for their limits.
+  AddOp(plan, Op::kMount, rootfs + "/sys/fs/cgroup", "cgroup", "cgroup2",
+        MS_RDONLY | kNoSuidDevExec);
   for (const char* path : kMaskedPaths) {
     AddOp(plan, Op::kMaskPath, rootfs + path);
   }

@@ -7,7 +7,7 @@
 // way. See README.md for the design.
 //
 //   agent ──clone3(CLONE_PIDFD)──▶ shim ──clone3(CLONE_INTO_CGROUP | CLONE_PIDFD |
-//     ▲   (stays in the agent's    │       CLONE_NEWNS|NEWPID|NEWUTS|NEWIPC)──▶ container
+//     ▲   (stays in the agent's    │  CLONE_NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP)──▶ container
 //     │    cgroup, setsid)         │                                 (mounts, pivot_root,
 //     └──── report pipe ◀──────────┘ pid + start time, or step + errno    user, execve)
 //

@@ -431,7 +431,10 @@ void RunShim(Plan& plan) {
   clone_args args;
   memset(&args, 0, sizeof(args));
   int container_pidfd = -1;
-  args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  // A new cgroup namespace rooted at the container's cgroup (the kernel
+  // roots it at the CLONE_INTO_CGROUP target), as Docker on cgroup v2 hosts.
+  args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+               CLONE_NEWCGROUP;
   if (plan.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = kCgroupFd;

@@ -52,7 +52,7 @@ TEST_F(RuntimeTest, ContainerIsInItsCgroupAndNewNamespacesButHostNetwork) {
   std::string cgroup = Slurp("/proc/" + std::to_string(pid) + "/cgroup");
   std::string rel = cgroup_.substr(std::string("/sys/fs/cgroup/unified").size());
   EXPECT_THAT(cgroup, HasSubstr("0::" + rel + "\n"));
-  for (const char* ns : {"mnt", "pid", "uts", "ipc"}) {
+  for (const char* ns : {"mnt", "pid", "uts", "ipc", "cgroup"}) {
     EXPECT_NE(NsLink(pid, ns), NsLink(0, ns)) << ns;
     EXPECT_FALSE(NsLink(pid, ns).empty()) << ns;
   }
@@ -184,6 +184,17 @@ TEST_F(RuntimeTest, DockerLikeDevProcAndSys) {
   EXPECT_EQ(o.out,
             "pts/ptmx\n/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\ndone\n")
       << o.err;
+}
+
+TEST_F(RuntimeTest, SeesItsOwnCgroupAsTheRootReadOnly) {
+  LaunchSpec spec = Spec({"sh", "-c",
+                          "grep '^0::' /proc/self/cgroup; cat /sys/fs/cgroup/cgroup.procs; "
+                          "grep -q ' /sys/fs/cgroup ro,' /proc/self/mountinfo || echo cgroupfs writable"});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  Outcome o = Finish(*launched);
+  // sh (1) and cat (3; grep was 2), as this PID namespace numbers them.
+  EXPECT_EQ(o.out, "0::/\n1\n3\n") << o.err;
 }
 
 TEST_F(RuntimeTest, DockersDefaultCapabilities) {
