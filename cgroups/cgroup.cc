@@ -416,18 +416,27 @@ absl::Status Cgroup::KillBySignals() const {
 }
 
 absl::Status Cgroup::Destroy() const {
+  Fd parent(openat(fd_.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent.valid()) {
+    return ErrnoStatus(errno, absl::StrCat("open the parent of ", path_));
+  }
+  // Never the root of a hierarchy: that would remove every empty cgroup on
+  // the machine. The mount point's parent lies on another filesystem.
+  struct stat self_st, parent_st;
+  if (fstat(fd_.get(), &self_st) != 0 || fstat(parent.get(), &parent_st) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("stat cgroup ", path_));
+  }
+  if (name_.empty() || name_ == "/" || self_st.st_dev != parent_st.st_dev) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to destroy cgroup ", path_, ": it is the root of its hierarchy"));
+  }
   absl::StatusOr<std::vector<std::string>> listed = Children();
   if (!listed.ok()) {
     // A removed directory cannot be listed: it is already gone.
     return ErrnoOf(listed.status()) == ENOENT ? absl::OkStatus() : listed.status();
   }
-  const std::vector<std::string>& children = *listed;
-  for (const std::string& child : children) {
+  for (const std::string& child : *listed) {
     RETURN_IF_ERROR(RemoveTree(fd_.get(), child, Join(path_, child)));
-  }
-  Fd parent(openat(fd_.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent.valid()) {
-    return ErrnoStatus(errno, absl::StrCat("open the parent of ", path_));
   }
   if (unlinkat(parent.get(), name_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, absl::StrCat("remove cgroup ", path_));

@@ -144,6 +144,7 @@ class Cgroup {
   // Removes every descendant, depth first, then this cgroup. A cgroup that
   // is already gone counts as removed. While processes are still leaving,
   // fails with ErrnoOf() == EBUSY; call again after populated goes to 0.
+  // The root of a hierarchy (a mount point) is refused: FailedPrecondition.
   absl::Status Destroy() const;
 
  private:

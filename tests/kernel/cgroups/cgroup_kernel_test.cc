@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -373,6 +374,35 @@ TEST_F(CgroupKernelTest, DestroyOfAPopulatedCgroupIsEbusyUntilEmpty) {
   ASSERT_EQ(waitpid(s.pid, nullptr, 0), s.pid);
   st = task_->Destroy();
   EXPECT_TRUE(st.ok()) << st;
+}
+
+// Destroy of a mount point would rmdir every empty directory below it; on
+// the cgroup2 root that is every idle cgroup of the machine. Shown on a
+// tmpfs of the test's own, never on the real hierarchy.
+TEST(CgroupDestroyTest, RefusesTheRootOfAHierarchy) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to mount a tmpfs";
+  }
+  char dir[] = "/tmp/berth-cgroups-mnt-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr) << strerror(errno);
+  if (mount("berth-test", dir, "tmpfs", 0, "size=1m") != 0) {
+    int err = errno;
+    rmdir(dir);
+    GTEST_SKIP() << "cannot mount a tmpfs: " << strerror(err);
+  }
+  ASSERT_EQ(mkdir(absl::StrCat(dir, "/child").c_str(), 0755), 0);
+  absl::Status st;
+  {
+    absl::StatusOr<Cgroup> root = Cgroup::Open(dir);
+    ASSERT_TRUE(root.ok()) << root.status();
+    st = root->Destroy();
+  }
+  const bool child_left = access(absl::StrCat(dir, "/child").c_str(), F_OK) == 0;
+  EXPECT_EQ(umount2(dir, MNT_DETACH), 0) << strerror(errno);
+  rmdir(dir);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("root of its hierarchy"));
+  EXPECT_TRUE(child_left) << "Destroy removed a directory below the mount point";
 }
 
 TEST_F(CgroupKernelTest, LimitsFollowTheControllersBerthHas) {
