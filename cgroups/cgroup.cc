@@ -214,7 +214,8 @@ absl::StatusOr<CgroupEvents> ParseCgroupEvents(std::string_view text) {
   bool have_populated = false;
   for (absl::string_view line : absl::StrSplit(Absl(text), '\n', absl::SkipWhitespace())) {
     std::vector<absl::string_view> kv = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (kv.size() != 2 || (kv[1] != "0" && kv[1] != "1")) {
+    const bool known = kv.size() == 2 && (kv[0] == "populated" || kv[0] == "frozen");
+    if (kv.size() != 2 || (known && kv[1] != "0" && kv[1] != "1")) {
       return absl::InvalidArgumentError(
           absl::StrCat("failed to parse cgroup.events: malformed line '", line, "'"));
     }

@@ -134,6 +134,9 @@ TEST(CgroupEventsTest, Parse) {
             (CgroupEvents{.populated = false, .frozen = true}));
   // A newer kernel's extra keys are fine; a missing populated line is not.
   EXPECT_TRUE(ParseCgroupEvents("populated 0\nfrozen 0\nsomething 1\n").ok());
+  EXPECT_TRUE(ParseCgroupEvents("populated 0\nfrozen 0\nlater 12345\n").ok());
+  EXPECT_EQ(ParseCgroupEvents("populated 0\nlater\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseCgroupEvents("frozen 0\n").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseCgroupEvents("populated 2\n").status().code(),
             absl::StatusCode::kInvalidArgument);
