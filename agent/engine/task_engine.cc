@@ -14,22 +14,15 @@ TaskEngine::TaskEngine(io::EventLoop& loop, ContainerDriver& driver, EngineSink&
 TaskEngine::~TaskEngine() = default;
 
 TaskState TaskEngine::NewState(TaskSpec spec) {
-  TaskState state;
-  state.desired = spec.desired_status == "STOPPED" ? TaskStatus::kStopped : TaskStatus::kRunning;
-  state.containers.reserve(spec.containers.size());
-  for (const ContainerSpec& c : spec.containers) {
-    ContainerState container;
-    container.name = c.name;
-    container.desired = state.desired == TaskStatus::kStopped ? ContainerStatus::kStopped
-                                                              : ContainerStatus::kRunning;
+  TaskState state = NewTaskState(std::move(spec));
+  for (ContainerState& container : state.containers) {
     // Chosen now, so the first persisted state holds them: Create after a
     // restart reuses the same names (Create is idempotent by runtime id).
     container.runtime_id = NewRuntimeId(rng_);
-    container.runtime_name = NewRuntimeName(spec.family, spec.revision, c.name, rng_);
+    container.runtime_name =
+        NewRuntimeName(state.spec.family, state.spec.revision, container.name, rng_);
     container.metadata_id = NewUuidV4(rng_);
-    state.containers.push_back(std::move(container));
   }
-  state.spec = std::move(spec);
   return state;
 }
 

@@ -14,29 +14,6 @@
 namespace berth::agent {
 namespace {
 
-// ECS's names (the same as BackendStatus in agent/task, kept here so the
-// engine's statuses are visible in one place).
-std::string_view Backend(ContainerStatus status) {
-  switch (status) {
-    case ContainerStatus::kRunning:
-      return "RUNNING";
-    case ContainerStatus::kStopped:
-      return "STOPPED";
-    default:
-      return "PENDING";
-  }
-}
-std::string_view Backend(TaskStatus status) {
-  switch (status) {
-    case TaskStatus::kRunning:
-      return "RUNNING";
-    case TaskStatus::kStopped:
-      return "STOPPED";
-    default:
-      return "PENDING";
-  }
-}
-
 TaskStatus AsTaskStatus(ContainerStatus status) {
   return static_cast<TaskStatus>(static_cast<uint8_t>(status));
 }
@@ -63,9 +40,9 @@ TaskRunner::TaskRunner(Env env, TaskState state, bool restored)
   if (restored_) {
     // Every persisted state was persisted with its report: what it says was
     // reported.
-    reported_task_ = std::string(Backend(state_.known));
+    reported_task_ = std::string(BackendStatus(state_.known));
     for (size_t i = 0; i < state_.containers.size(); ++i) {
-      reported_containers_[i] = std::string(Backend(state_.containers[i].known));
+      reported_containers_[i] = std::string(BackendStatus(state_.containers[i].known));
     }
     emitted_ = state_;
   }
@@ -549,11 +526,11 @@ void TaskRunner::OnCleanup() {
 
 std::optional<TaskChange> TaskRunner::MakeReport() {
   TaskChange change;
-  const std::string_view task_status = Backend(state_.known);
+  const std::string_view task_status = BackendStatus(state_.known);
   bool any = reported_task_ != task_status;
   for (size_t i = 0; i < state_.containers.size(); ++i) {
     const ContainerState& c = state_.containers[i];
-    const std::string_view status = Backend(c.known);
+    const std::string_view status = BackendStatus(c.known);
     if (reported_containers_[i] == status) {
       continue;
     }

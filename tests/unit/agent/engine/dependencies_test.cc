@@ -101,7 +101,7 @@ TEST(DependenciesTest, ADependencyThatWillNeverStartIsTerminal) {
     s.containers[0].known = ContainerStatus::kStopped;  // e.g. its pull failed
     s.containers[0].reason = "CannotPullContainerError: no such image";
     DependencyCheck check = CheckDependencies(s, 1, kNow);
-    EXPECT_EQ(check.verdict, Verdict::kTerminal) << static_cast<int>(condition);
+    EXPECT_EQ(check.verdict, Verdict::kTerminal) << ToString(condition);
     EXPECT_THAT(check.error, HasSubstr("because dependency will never start"));
   }
 }
