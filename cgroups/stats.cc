@@ -197,6 +197,11 @@ absl::StatusOr<uint64_t> ReadPidsCurrent(const Cgroup& cgroup) {
   return ParseCounter(text, "pids.current");
 }
 
+absl::StatusOr<uint64_t> ReadMemoryCurrent(const Cgroup& cgroup) {
+  ASSIGN_OR_RETURN(std::string text, cgroup.ReadFile("memory.current"));
+  return ParseCounter(text, "memory.current");
+}
+
 absl::StatusOr<std::vector<IoStatEntry>> ReadIoStat(const Cgroup& cgroup) {
   ASSIGN_OR_RETURN(std::string text, cgroup.ReadFile("io.stat"));
   return ParseIoStat(text);

@@ -89,6 +89,9 @@ absl::StatusOr<MemoryEvents> ReadMemoryEvents(const Cgroup& cgroup);
 absl::StatusOr<CpuStat> ReadCpuStat(const Cgroup& cgroup);
 absl::StatusOr<KeyedValues> ReadMemoryStat(const Cgroup& cgroup);
 absl::StatusOr<uint64_t> ReadPidsCurrent(const Cgroup& cgroup);
+// memory.current: bytes charged to the cgroup and below (page cache
+// included; the figure ECS reports is this minus memory.stat inactive_file).
+absl::StatusOr<uint64_t> ReadMemoryCurrent(const Cgroup& cgroup);
 absl::StatusOr<std::vector<IoStatEntry>> ReadIoStat(const Cgroup& cgroup);
 
 // OOM kills recorded in THAT cgroup's memory.events (oom_kill): the agent's

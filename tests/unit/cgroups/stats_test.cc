@@ -150,11 +150,13 @@ TEST(StatsTest, Readers) {
   fs.Write("c", "memory.stat", kMemoryStat);
   fs.Write("c", "pids.current", "3\n");
   fs.Write("c", "io.stat", kIoStat);
+  fs.Write("c", "memory.current", "36700160\n");
   absl::StatusOr<Cgroup> cg = Cgroup::Open(fs.Path("c"));
   ASSERT_TRUE(cg.ok());
   EXPECT_EQ(ReadCpuStat(*cg).value_or(CpuStat{}).nr_throttled, 30u);
   EXPECT_EQ(ReadMemoryStat(*cg).value_or(KeyedValues{}).Get("anon"), 33554432u);
   EXPECT_EQ(ReadPidsCurrent(*cg).value_or(0), 3u);
+  EXPECT_EQ(ReadMemoryCurrent(*cg).value_or(0), 36700160u);
   EXPECT_EQ(ReadIoStat(*cg).value_or(std::vector<IoStatEntry>{}).size(), 2u);
   EXPECT_EQ(ReadMemoryEvents(*cg).value_or(MemoryEvents{.oom = 9}), MemoryEvents{});
 }
