@@ -26,7 +26,7 @@ constexpr std::string_view kCgroupEnforcement = "berth_agent_cgroup_enforcement"
 constexpr std::string_view kIntrospection = "berth_agent_introspection_requests_total";
 
 constexpr std::string_view kStatusCodes =
-    "Known status as a number: 0 NONE, 1 PULLED, 2 CREATED, 3 RUNNING, 4 STOPPED.";
+    "known status as a number: 0 NONE, 1 PULLED, 2 CREATED, 3 RUNNING, 4 STOPPED.";
 
 constexpr std::array<TaskStatus, 5> kTaskStatuses = {TaskStatus::kNone, TaskStatus::kPulled,
                                                      TaskStatus::kCreated, TaskStatus::kRunning,

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "io/absl_compat.h"
@@ -86,6 +87,15 @@ std::string FormatSampleValue(double value) {
   constexpr double kExact = 9007199254740992.0;  // 2^53
   if (value == std::floor(value) && std::fabs(value) <= kExact) {
     return absl::StrCat(static_cast<int64_t>(value));
+  }
+  // The shortest of 15, 16 or 17 significant digits that reads back as the
+  // same double (2.5 → "2.5", 0.1 → "0.1", not 0.10000000000000001).
+  for (int digits = 15; digits < 17; ++digits) {
+    std::string text = absl::StrFormat("%.*g", digits, value);
+    double back = 0;
+    if (absl::SimpleAtod(text, &back) && back == value) {
+      return text;
+    }
   }
   return absl::StrFormat("%.17g", value);
 }

@@ -25,8 +25,9 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 std::string EscapeLabelValue(std::string_view value);
 // HELP text with '\' and newline escaped.
 std::string EscapeHelp(std::string_view help);
-// A sample value: integers exactly (up to 2^53), others with 17 significant
-// digits; NaN, +Inf, -Inf as the format spells them.
+// A sample value: integers exactly (up to 2^53), others in the fewest of
+// 15-17 significant digits that read back exactly; NaN, +Inf, -Inf as the
+// format spells them.
 std::string FormatSampleValue(double value);
 // [a-zA-Z_:][a-zA-Z0-9_:]* for metric names; labels may not use ':' and may
 // not start with "__".

@@ -25,9 +25,12 @@ TEST(FormatSampleValueTest, IntegersExactlyOthersPrecisely) {
   EXPECT_EQ(FormatSampleValue(-3), "-3");
   EXPECT_EQ(FormatSampleValue(12345678901), "12345678901");
   EXPECT_EQ(FormatSampleValue(9007199254740992.0), "9007199254740992");
-  EXPECT_EQ(FormatSampleValue(1e300), "1.0000000000000001e+300");
+  EXPECT_EQ(FormatSampleValue(1e300), "1e+300");
   EXPECT_EQ(FormatSampleValue(2.5), "2.5");
-  EXPECT_EQ(FormatSampleValue(0.1), "0.10000000000000001");
+  EXPECT_EQ(FormatSampleValue(0.1), "0.1");
+  EXPECT_EQ(FormatSampleValue(4.283425466), "4.283425466");
+  EXPECT_EQ(FormatSampleValue(0.1 + 0.2), "0.30000000000000004");  // 17 digits needed
+  EXPECT_EQ(FormatSampleValue(1.0 / 3), "0.3333333333333333");     // 16 digits
   EXPECT_EQ(FormatSampleValue(std::numeric_limits<double>::quiet_NaN()), "NaN");
   EXPECT_EQ(FormatSampleValue(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(FormatSampleValue(-std::numeric_limits<double>::infinity()), "-Inf");
