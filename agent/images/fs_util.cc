@@ -101,22 +101,26 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view path, size_t 
   if (!fd.valid()) {
     return ErrnoStatus(errno, absl::StrCat("open ", p));
   }
+  return ReadFd(fd.get(), max_bytes, p);
+}
+
+absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes, std::string_view what) {
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      return ErrnoStatus(errno, absl::StrCat("read ", p));
+      return ErrnoStatus(errno, absl::StrCat("read ", Absl(what)));
     }
     if (n == 0) {
       break;
     }
     if (out.size() + static_cast<size_t>(n) > max_bytes) {
       return absl::OutOfRangeError(
-          absl::StrCat("failed to read ", p, ": larger than ", max_bytes, " bytes"));
+          absl::StrCat("failed to read ", Absl(what), ": larger than ", max_bytes, " bytes"));
     }
     out.append(buf, static_cast<size_t>(n));
   }

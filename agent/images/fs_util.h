@@ -49,6 +49,8 @@ absl::Status RemoveTreeAt(int dirfd, std::string_view name);
 
 // Reads a whole (small) file, failing with OutOfRange beyond `max_bytes`.
 absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view path, size_t max_bytes);
+// The same from an open fd (from its current offset); `what` names it in errors.
+absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes, std::string_view what);
 
 // Writes all of `data` to `fd`.
 absl::Status WriteAll(int fd, std::string_view data, std::string_view what);

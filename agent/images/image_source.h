@@ -26,6 +26,11 @@ struct ResolvedManifest {
   Digest digest = {};       // of `bytes`; the image's manifest digest
   std::string bytes = {};   // the manifest as served, verified against `digest`
   Manifest manifest = {};
+  // What the answer depended on, as the source saw it before reading (for a
+  // layout: index.json's inode, size and times). While CurrentToken(name)
+  // returns the same non-empty token, the store may answer a Get from memory
+  // without asking the source again. Empty: always ask.
+  std::string token = {};
 };
 
 // Called on the loop thread; every callback runs on the loop thread, exactly
@@ -37,6 +42,10 @@ class ImageSource {
 
   virtual void Resolve(const ImageName& name,
                        absl::AnyInvocable<void(absl::StatusOr<ResolvedManifest>)> done) = 0;
+
+  // The token Resolve would record now, computed cheaply on the loop thread
+  // (one stat at most), or "" when the source cannot tell.
+  virtual std::string CurrentToken(const ImageName& /*name*/) { return ""; }
 
   // Writes the whole blob `blob` of image `name` to `out_fd` (an empty file
   // in the store's tmp/ that the store owns and closes).

@@ -93,7 +93,7 @@ ImageStore::ImageStore(io::EventLoop& loop, io::WorkerPool& pool, std::string ro
       options_(std::move(options)),
       alive_(std::make_shared<bool>(true)) {
   if (options_.oci_source == nullptr) {
-    options_.oci_source = std::make_unique<OciLayoutSource>(pool_);
+    options_.oci_source = std::make_unique<OciLayoutSource>(pool_, loop_.time());
   }
 }
 
@@ -163,6 +163,20 @@ void ImageStore::Get(std::string_view name_text,
     return;
   }
   std::string key = name->ToString();
+  // The fast path: a complete image whose source says nothing changed.
+  if (auto r = resolved_.find(key); r != resolved_.end()) {
+    auto cached = images_.find(r->second.manifest);
+    if (cached != images_.end() && SourceFor(*name)->CurrentToken(*name) == r->second.token) {
+      ++stats_.cache_hits;
+      Image image = cached->second;
+      image.name = key;
+      loop_.Post([done = std::move(done), image = std::move(image)]() mutable {
+        done(std::move(image));
+      });
+      return;
+    }
+    resolved_.erase(r);
+  }
   auto [it, inserted] = pending_.try_emplace(key, nullptr);
   if (!inserted) {
     it->second->waiters.push_back(std::move(done));
@@ -171,6 +185,7 @@ void ImageStore::Get(std::string_view name_text,
   it->second = std::make_unique<Pending>();
   it->second->name = *name;
   it->second->waiters.push_back(std::move(done));
+  ++stats_.resolves;
   SourceFor(*name)->Resolve(
       *name, [this, alive = alive_, key](absl::StatusOr<ResolvedManifest> r) mutable {
         if (*alive) {
@@ -188,6 +203,7 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
   p.resolved = *std::move(r);
   if (auto cached = images_.find(p.resolved.digest); cached != images_.end()) {
     ++stats_.cache_hits;
+    Remember(key, p.resolved);
     Image image = cached->second;
     image.name = key;
     FinishGet(key, std::move(image));
@@ -219,6 +235,7 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
       image.layer_dirs.push_back(LayerDir(l.digest));
     }
     images_[p.resolved.digest] = image;
+    Remember(key, p.resolved);
     FinishGet(key, std::move(image));
   };
 
@@ -286,6 +303,12 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
   });
   for (const Descriptor& layer : m.layers) {
     EnsureLayer(p.name, layer, step);
+  }
+}
+
+void ImageStore::Remember(const std::string& key, const ResolvedManifest& r) {
+  if (!r.token.empty()) {
+    resolved_[key] = Resolved{r.token, r.digest};
   }
 }
 

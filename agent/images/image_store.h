@@ -52,6 +52,7 @@ class ImageStore {
   struct Stats {
     uint64_t gets = 0;
     uint64_t cache_hits = 0;       // Gets answered without fetching or unpacking
+    uint64_t resolves = 0;         // names resolved through a source
     uint64_t blobs_fetched = 0;    // blobs copied/downloaded into the store
     uint64_t layers_unpacked = 0;  // layer directories created
     uint64_t verify_failures = 0;  // blobs refused for a digest or size mismatch
@@ -75,8 +76,10 @@ class ImageStore {
 
   // Resolves `name` and makes its layers ready. Concurrent Gets of the same
   // name share one resolution; concurrent needs of the same layer share one
-  // fetch and unpack. An image already complete in this process resolves
-  // its manifest again (a tag can move) but touches no layer. Errors: the
+  // fetch and unpack. An image already complete in this process touches no
+  // layer: it is answered from memory while its source's token is unchanged
+  // (for a layout: index.json's stat), else its manifest is resolved again
+  // (a tag can move). Errors: the
   // ParseImageName codes (Unimplemented for registry names), NotFound (no
   // such layout, tag or blob), DataLoss (a blob failed verification),
   // InvalidArgument (malformed documents, hostile layers).
@@ -123,6 +126,7 @@ class ImageStore {
   void OnResolved(const std::string& key, absl::StatusOr<ResolvedManifest> r);
   void OnConfig(const std::string& key, absl::StatusOr<ConfigFile> config);
   void FinishGet(const std::string& key, absl::StatusOr<Image> result);
+  void Remember(const std::string& key, const ResolvedManifest& r);
 
   // Makes blob `d` present and verified in blobs/sha256/<hex>.
   void EnsureBlob(const ImageName& name, const Descriptor& d, StatusCb done);
@@ -148,6 +152,11 @@ class ImageStore {
   absl::flat_hash_set<Digest> verified_blobs_;  // present in blobs/ and verified by this process
   absl::flat_hash_set<Digest> ready_layers_;    // present in layers/
   absl::flat_hash_map<Digest, Image> images_;   // by manifest digest, complete
+  struct Resolved {
+    std::string token;
+    Digest manifest;
+  };
+  absl::flat_hash_map<std::string, Resolved> resolved_;  // by canonical name, with a token
   absl::flat_hash_map<std::string, int> uses_;  // image id → leases
 };
 

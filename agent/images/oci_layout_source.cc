@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,11 @@ constexpr int kMaxIndexDepth = 2;
 
 std::string BlobPath(const ImageName& name, const Digest& d) {
   return absl::StrCat(name.layout_path, "/blobs/sha256/", d.hex());
+}
+
+std::string Token(const struct stat& st) {
+  return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                      st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
 }
 
 absl::Status InLayout(const ImageName& name, const absl::Status& s) {
@@ -64,7 +70,7 @@ absl::StatusOr<Descriptor> FindTag(const ImageName& name, const Index& index) {
 }  // namespace
 
 absl::StatusOr<ResolvedManifest> ResolveOciLayout(const ImageName& name, std::string_view arch,
-                                                  std::string_view variant) {
+                                                  std::string_view variant, absl::Time now) {
   absl::StatusOr<std::string> layout =
       ReadFileAt(AT_FDCWD, absl::StrCat(name.layout_path, "/oci-layout"), kMaxDocument);
   if (!layout.ok()) {
@@ -73,8 +79,20 @@ absl::StatusOr<ResolvedManifest> ResolveOciLayout(const ImageName& name, std::st
   if (absl::Status s = ParseOciLayoutFile(*layout); !s.ok()) {
     return InLayout(name, s);
   }
-  absl::StatusOr<std::string> index_json =
-      ReadFileAt(AT_FDCWD, absl::StrCat(name.layout_path, "/index.json"), kMaxDocument);
+  // The token is taken before the read: a change after it makes the next
+  // CurrentToken differ, so a stale answer is never kept.
+  std::string index_path = absl::StrCat(name.layout_path, "/index.json");
+  Fd index_fd(open(index_path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!index_fd.valid() || fstat(index_fd.get(), &st) != 0) {
+    return InLayout(name, ErrnoStatus(errno, absl::StrCat("open ", index_path)));
+  }
+  std::string token;
+  absl::Time changed = std::max(absl::TimeFromTimespec(st.st_mtim), absl::TimeFromTimespec(st.st_ctim));
+  if (now - changed >= kRacyWindow) {
+    token = Token(st);
+  }
+  absl::StatusOr<std::string> index_json = ReadFd(index_fd.get(), kMaxDocument, index_path);
   if (!index_json.ok()) {
     return InLayout(name, index_json.status());
   }
@@ -112,6 +130,7 @@ absl::StatusOr<ResolvedManifest> ResolveOciLayout(const ImageName& name, std::st
   }
   out.digest = d.digest;
   out.manifest = *std::move(m);
+  out.token = std::move(token);
   return out;
 }
 
@@ -155,14 +174,24 @@ absl::Status CopyOciLayoutBlob(const ImageName& name, const Descriptor& blob, in
   }
 }
 
-OciLayoutSource::OciLayoutSource(io::WorkerPool& pool)
-    : pool_(pool), arch_(HostArchitecture()) {}
+OciLayoutSource::OciLayoutSource(io::WorkerPool& pool, const io::TimeSource& clock)
+    : pool_(pool), clock_(clock), arch_(HostArchitecture()) {}
 
 void OciLayoutSource::Resolve(const ImageName& name,
                               absl::AnyInvocable<void(absl::StatusOr<ResolvedManifest>)> done) {
   pool_.Submit<absl::StatusOr<ResolvedManifest>>(
-      [name, arch = arch_, variant = variant_] { return ResolveOciLayout(name, arch, variant); },
+      [name, arch = arch_, variant = variant_, now = clock_.Now()] {
+        return ResolveOciLayout(name, arch, variant, now);
+      },
       std::move(done));
+}
+
+std::string OciLayoutSource::CurrentToken(const ImageName& name) {
+  struct stat st;
+  if (stat(absl::StrCat(name.layout_path, "/index.json").c_str(), &st) != 0) {
+    return "";
+  }
+  return Token(st);
 }
 
 void OciLayoutSource::Fetch(const ImageName& name, const Descriptor& blob, int out_fd,

@@ -10,30 +10,44 @@
 // linux/<this machine's architecture> entry, two levels at most. Every
 // document read is verified against its descriptor's digest and size.
 // Fetch: copies the blob (copy_file_range) into the store's file.
+// CurrentToken: stat(index.json) — inode, size, mtime and ctime — so a
+// cached image is answered without re-reading the layout until index.json
+// changes (umoci and skopeo rewrite it whenever a tag moves). File times
+// are only as fine as the kernel's clock tick, so an index.json changed less
+// than kRacyWindow before it was read gives no token ("racy git"): a
+// same-size rewrite in the same tick could not be told apart.
 // The blocking file work runs on the worker pool.
 
+#include "absl/time/time.h"
 #include "agent/images/image_source.h"
+#include "io/time_source.h"
 #include "io/worker_pool.h"
 
 namespace berth::images {
 
-// Blocking: resolves `name` in its layout. Exposed for tests.
+inline constexpr absl::Duration kRacyWindow = absl::Seconds(2);
+
+// Blocking: resolves `name` in its layout; `now` (wall clock) decides
+// whether index.json is old enough to give a token. Exposed for tests.
 absl::StatusOr<ResolvedManifest> ResolveOciLayout(const ImageName& name, std::string_view arch,
-                                                  std::string_view variant);
+                                                  std::string_view variant, absl::Time now);
 // Blocking: copies blob `blob` of the layout of `name` to `out_fd`.
 absl::Status CopyOciLayoutBlob(const ImageName& name, const Descriptor& blob, int out_fd);
 
 class OciLayoutSource final : public ImageSource {
  public:
-  explicit OciLayoutSource(io::WorkerPool& pool);
+  // `clock` is the loop's (read on the loop thread only).
+  OciLayoutSource(io::WorkerPool& pool, const io::TimeSource& clock);
 
   void Resolve(const ImageName& name,
                absl::AnyInvocable<void(absl::StatusOr<ResolvedManifest>)> done) override;
   void Fetch(const ImageName& name, const Descriptor& blob, int out_fd,
              absl::AnyInvocable<void(absl::Status)> done) override;
+  std::string CurrentToken(const ImageName& name) override;
 
  private:
   io::WorkerPool& pool_;
+  const io::TimeSource& clock_;
   std::string arch_;
   std::string variant_;
 };

@@ -187,6 +187,40 @@ TEST_F(ImageStoreTest, ATagThatMovesIsFollowed) {
   EXPECT_EQ(store_->stats().layers_unpacked, 2u);  // the base layer was shared
 }
 
+TEST_F(ImageStoreTest, AnUnchangedLayoutIsAnsweredFromMemory) {
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer()}));
+  // The loop's clock well past index.json's times: its stat is a safe token.
+  loop_.clock().Advance(absl::Now() - loop_.time().Now() + absl::Seconds(10));
+  ASSERT_TRUE(Get(Name("latest")).ok());
+  ASSERT_TRUE(Get(Name("latest")).ok());
+  absl::StatusOr<Image> third = Get(Name("latest"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->name, Name("latest"));
+  EXPECT_EQ(store_->stats().resolves, 1u);
+  EXPECT_EQ(store_->stats().cache_hits, 2u);
+
+  // A retag rewrites index.json: the next Get resolves again and follows it.
+  ImageConfig c2 = SampleConfig();
+  c2.cmd = {"--v2"};
+  layout_->Tag("latest", layout_->AddImage(c2, {BaseLayer()}));
+  loop_.clock().Advance(absl::Seconds(10));
+  absl::StatusOr<Image> moved = Get(Name("latest"));
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->config.cmd, c2.cmd);
+  EXPECT_EQ(store_->stats().resolves, 2u);
+}
+
+TEST_F(ImageStoreTest, ARecentlyChangedIndexIsNotTrusted) {
+  // "Racy git": file times move by clock ticks, so an index.json changed
+  // within kRacyWindow of the read could be rewritten unseen; no token then.
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer()}));
+  loop_.clock().Advance(absl::Now() - loop_.time().Now());
+  ASSERT_TRUE(Get(Name("latest")).ok());
+  ASSERT_TRUE(Get(Name("latest")).ok());
+  EXPECT_EQ(store_->stats().resolves, 2u);
+  EXPECT_EQ(store_->stats().layers_unpacked, 1u);
+}
+
 TEST_F(ImageStoreTest, ConcurrentGetsShareOneResolutionAndOneUnpack) {
   layout_->Tag("a", layout_->AddImage(SampleConfig(), {BaseLayer(), TopLayer()}));
   ImageConfig other = SampleConfig();
