@@ -250,10 +250,16 @@ TEST_F(ImagesKernelTest, BusyboxFixtureRunsUnderOverlayfs) {
   if (!layout.has_value()) {
     GTEST_SKIP() << why;
   }
+  if (system("command -v skopeo >/dev/null") == 0) {
+    std::string inspect = "skopeo inspect oci:" + *layout + ":latest >/dev/null";
+    EXPECT_EQ(system(inspect.c_str()), 0) << "skopeo cannot read the fixture: " << inspect;
+  }
   ASSERT_NO_FATAL_FAILURE(OpenStore());
   absl::StatusOr<Image> image = Get("oci:" + *layout + ":latest");
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(image->config.cmd, std::vector<std::string>{"sh"});
+  EXPECT_EQ(image->config.env, std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+  EXPECT_EQ(image->config.working_dir, "/");
   ASSERT_EQ(image->layer_dirs.size(), 1u);
   struct stat st;
   ASSERT_EQ(lstat((image->layer_dirs[0] + "/bin/busybox").c_str(), &st), 0);
@@ -271,6 +277,30 @@ TEST_F(ImagesKernelTest, BusyboxFixtureRunsUnderOverlayfs) {
     return ChrootBusybox(merged, {"sh", "-c", "grep -q ^nobody: /etc/passwd && exit 7"});
   });
   EXPECT_EQ(rc, 7) << "the image's own sh and /etc/passwd must be what runs";
+}
+
+TEST_F(ImagesKernelTest, FixtureOptionsLandInTheImageConfig) {
+  std::string why;
+  std::optional<std::string> layout = Fixture(
+      "busybox-config",
+      "--entrypoint /bin/sh --cmd -c --cmd 'sleep 1' --env A=b --workdir /tmp --user nobody "
+      "--label team=infra --stop-signal SIGINT",
+      &why);
+  if (!layout.has_value()) {
+    GTEST_SKIP() << why;
+  }
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  absl::StatusOr<Image> image = Get("oci:" + *layout + ":latest");
+  ASSERT_TRUE(image.ok()) << image.status();
+  ImageConfig want;
+  want.entrypoint = {"/bin/sh"};
+  want.cmd = {"-c", "sleep 1"};
+  want.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "A=b"};
+  want.working_dir = "/tmp";
+  want.user = "nobody";
+  want.stop_signal = "SIGINT";
+  want.labels = {{"team", "infra"}};
+  EXPECT_EQ(image->config, want);
 }
 
 TEST_F(ImagesKernelTest, MultiLayerFixtureHonoursDeletesAndReplacedDirectories) {
