@@ -24,93 +24,13 @@
 #include "io/fake_loop.h"
 #include "io/rng.h"
 #include "tests/unit/agent/engine/fakes.h"
+#include "tests/unit/agent/engine/replay_harness.h"
 #include "tests/unit/agent/engine/test_specs.h"
 
 namespace berth::agent::testing {
 namespace {
 
 using Cond = DependencyCondition;
-
-struct Scenario {
-  std::string name;
-  TaskSpec spec;
-  std::map<std::string, int> exit_after_start;
-  std::map<std::string, int> exit_on_term;
-};
-
-void PrintTo(const Scenario& scenario, std::ostream* os) { *os << scenario.name; }
-
-// The agent: a loop, a driver over `world`, a recording sink, an engine.
-class Agent {
- public:
-  Agent(const Scenario& scenario, FakeWorld world, uint64_t seed,
-        absl::Time start = absl::FromUnixSeconds(1700000000))
-      : loop_(start), world_(std::move(world)), rng_(seed) {
-    driver_.auto_pull = true;
-    driver_.exit_after_start = scenario.exit_after_start;
-    driver_.exit_on_term = scenario.exit_on_term;
-    sink_.before_change = [this] {
-      worlds_.push_back(world_);
-      times_.push_back(loop_.time().Now());
-    };
-    engine_ = std::make_unique<TaskEngine>(loop_, driver_, sink_, rng_, EngineOptions{});
-  }
-
-  // The messages of the scenario (again, after a restart), then time until
-  // the task has STOPPED.
-  void Drive(const Scenario& scenario) {
-    engine_->Apply(scenario.spec);
-    loop_.RunUntilIdle();
-    engine_->Stop(kTaskArn, "Task stopped by user");
-    loop_.RunUntilIdle();
-    for (int i = 0; i < 30 && !Stopped(); ++i) {
-      loop_.AdvanceTime(absl::Seconds(10));
-      loop_.RunUntilIdle();
-    }
-  }
-  bool Stopped() const {
-    const TaskState* s = engine_->Find(kTaskArn);
-    return s != nullptr && s->known == TaskStatus::kStopped;
-  }
-
-  io::FakeLoop loop_;
-  FakeWorld world_;
-  FakeDriver driver_{loop_, world_};
-  FakeSink sink_;
-  io::Rng rng_;
-  std::unique_ptr<TaskEngine> engine_;
-  std::vector<FakeWorld> worlds_;  // worlds_[j]: the world at write j
-  std::vector<absl::Time> times_;  // and the time
-};
-
-// What ECS saw, checked for order and duplicates. Returns the problems.
-std::vector<std::string> CheckReports(const std::vector<TaskChange>& reports,
-                                      std::map<std::string, std::vector<std::string>>* seen) {
-  std::vector<std::string> problems;
-  const std::map<std::string, int> rank = {{"PENDING", 0}, {"RUNNING", 1}, {"STOPPED", 2}};
-  int last = -1;
-  for (size_t i = 0; i < reports.size(); ++i) {
-    const TaskChange& r = reports[i];
-    const int now = rank.at(r.status);
-    if (now < last) problems.push_back(absl::StrCat("report ", i, " goes back to ", r.status));
-    if (now == last && r.containers.empty()) {
-      problems.push_back(absl::StrCat("report ", i, " repeats ", r.status, " with nothing new"));
-    }
-    last = now;
-    for (const ContainerChange& c : r.containers) {
-      std::vector<std::string>& statuses = (*seen)[c.container_name];
-      if (!statuses.empty() && rank.at(statuses.back()) >= rank.at(c.status)) {
-        problems.push_back(absl::StrCat("report ", i, ": ", c.container_name, " ", c.status,
-                                        " after ", statuses.back()));
-      }
-      statuses.push_back(c.status);
-    }
-  }
-  if (reports.empty() || reports.back().status != "STOPPED") {
-    problems.push_back("the task's STOPPED was never reported");
-  }
-  return problems;
-}
 
 // The exit codes of the containers whose process ran. (One that never ran
 // may end differently: when a crash hides which of two exits came first, the
