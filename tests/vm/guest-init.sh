@@ -79,6 +79,11 @@ mount -t devtmpfs devtmpfs "$r/dev" || fail "failed to mount devtmpfs in the chr
 mkdir -p "$r/dev/pts" "$r/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
 mount -t tmpfs -o mode=1777 tmpfs "$r/dev/shm"
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -sfn /proc/self/fd "$r/dev/fd"
+ln -sfn /proc/self/fd/0 "$r/dev/stdin"
+ln -sfn /proc/self/fd/1 "$r/dev/stdout"
+ln -sfn /proc/self/fd/2 "$r/dev/stderr"
 for d in /tmp /var/tmp; do
   if [ -d "$r$d" ]; then
     mount -t tmpfs -o mode=1777 tmpfs "$r$d" || fail "failed to mount tmpfs on $d"

@@ -111,12 +111,13 @@ else
 fi
 
 # --- the cached initramfs ----------------------------------------------------
-# Kernel modules the guest needs for the 9p share, dependencies first. modprobe
-# reads the modules.dep of the guest kernel; the fixed list is vm-rig.md's.
+# Kernel modules the guest needs for the 9p share (and overlayfs, for the
+# agent's container root filesystems), dependencies first. modprobe reads the
+# modules.dep of the guest kernel; the fixed list is vm-rig.md's.
 module_paths() {
   local m deps seen=" " kind path rest
   if command -v modprobe >/dev/null &&
-    deps=$(for m in 9p 9pnet_virtio virtio_pci; do
+    deps=$(for m in 9p 9pnet_virtio virtio_pci overlay; do
       modprobe -S "$kver" --show-depends "$m" || exit 1
     done 2>/dev/null); then
     while read -r kind path rest; do
@@ -127,7 +128,7 @@ module_paths() {
     return 0
   fi
   for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
-    netfs fscache 9pnet 9pnet_virtio 9p; do
+    netfs fscache 9pnet 9pnet_virtio 9p overlay; do
     path=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" -print -quit)
     if [[ -n $path ]]; then echo "$path"; fi
   done

@@ -1,0 +1,293 @@
+// The agent's ECS limits, enforced: tasks run through the real TaskEngine,
+// RealDriver (image store, cgroups, the shim runtime) and state store, on a
+// kernel with every cgroup v2 controller (run inside the VM by
+// tests/vm/run-in-vm.sh; on a host without the controllers each test skips
+// with the reason).
+//
+//   - a container over its `memory` is OOM-killed: STOPPED, exit 137, reason
+//     "OutOfMemoryError: Container killed due to memory usage", and only that
+//     container (its sibling, stopped with the task, keeps a clean record);
+//   - cpu units 1024 vs 512 on one contended CPU: CPU time 2.0 ± 0.3 apart;
+//   - the files the agent wrote are the ECS conversions (cpu.weight 39 / 20,
+//     memory.max, memory.low, the task's cpu.max and pids.max).
+
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/driver/real_driver.h"
+#include "agent/engine/task_engine.h"
+#include "agent/images/image_store.h"
+#include "agent/state/agent_state_store.h"
+#include "agent/state/state_sink.h"
+#include "agent/task/task_spec.h"
+#include "cgroups/berth_root.h"
+#include "cgroups/mountinfo.h"
+#include "gtest/gtest.h"
+#include "io/rng.h"
+#include "io/uring_loop.h"
+#include "io/worker_pool.h"
+
+#ifndef BERTH_SOURCE_DIR
+#error "BERTH_SOURCE_DIR must name the source tree (for tests/fixtures)"
+#endif
+
+namespace berth::agent {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::optional<uint64_t> KeyedValue(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  std::string k;
+  uint64_t v;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+class NullSink final : public EngineSink {
+ public:
+  explicit NullSink(EngineSink& next) : next_(next) {}
+  void Changed(const TaskState& state, std::optional<TaskChange> report) override {
+    last_ = state;
+    next_.Changed(state, std::move(report));
+  }
+  void Forgotten(const std::string& arn) override { next_.Forgotten(arn); }
+  const std::optional<TaskState>& last() const { return last_; }
+
+ private:
+  EngineSink& next_;
+  std::optional<TaskState> last_;
+};
+
+class AgentLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    absl::StatusOr<std::string> mount = cgroups::FindCgroup2MountOfHost(std::nullopt);
+    if (!mount.ok()) GTEST_SKIP() << "no cgroup2 hierarchy: " << mount.status();
+    absl::StatusOr<cgroups::BerthRoot> root = cgroups::BerthRoot::OpenMount(*mount);
+    ASSERT_TRUE(root.ok()) << root.status();
+    if (!root->enforces_limits()) {
+      GTEST_SKIP() << "the cgroup v2 hierarchy at " << *mount
+                   << " does not offer cpu, memory and pids (run me in the vm tier)";
+    }
+    root_.emplace(*std::move(root));
+    char tmpl[] = "/tmp/berth-vm-agent.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    work_ = tmpl;
+    // The image is built on the host (ctest fixture vm.agent_image: umoci's
+    // gzip is slow under TCG) and read through the guest's read-only view.
+    std::string layout;
+    if (const char* prebuilt = std::getenv("BERTH_VM_AGENT_IMAGE"); prebuilt != nullptr) {
+      layout = prebuilt;
+    } else {
+      layout = work_ + "/image";
+      const std::string cmd = absl::StrCat("bash " BERTH_SOURCE_DIR
+                                           "/tests/fixtures/make-busybox-image.sh '",
+                                           layout, "' latest >/dev/null 2>&1");
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << "failed to build the busybox image";
+    }
+    image_ = absl::StrCat("oci:", layout, ":latest");
+
+    absl::StatusOr<std::unique_ptr<io::UringLoop>> loop = io::UringLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    loop_ = *std::move(loop);
+    pool_ = std::make_unique<io::WorkerPool>(*loop_, 1);
+    images::ImageStore::Options image_options;
+    image_options.durable = false;
+    absl::StatusOr<std::unique_ptr<images::ImageStore>> images =
+        images::ImageStore::Open(*loop_, *pool_, work_ + "/data/images", std::move(image_options));
+    ASSERT_TRUE(images.ok()) << images.status();
+    images_ = *std::move(images);
+    AgentStateOptions state_options;
+    state_options.data_dir = work_ + "/data";
+    absl::StatusOr<std::unique_ptr<AgentStateStore>> store = AgentStateStore::Open(state_options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    RealDriverOptions driver_options;
+    driver_options.data_dir = work_ + "/data";
+    driver_options.task_pids_limit = 64;
+    driver_ = std::make_unique<RealDriver>(*loop_, *images_, *root_, driver_options);
+    state_sink_ = std::make_unique<StateSink>(*store_, [](TaskChange) {});
+    sink_ = std::make_unique<NullSink>(*state_sink_);
+    EngineOptions engine_options;
+    engine_options.stop_timeout = absl::Seconds(5);
+    engine_options.cleanup_wait = absl::Hours(1);  // keep the cgroups to read them
+    engine_ = std::make_unique<TaskEngine>(*loop_, *driver_, *sink_, rng_, engine_options);
+  }
+
+  void TearDown() override {
+    if (engine_ != nullptr) {
+      for (const TaskState* t : engine_->Tasks()) {
+        for (const ContainerState& c : t->containers) driver_->Kill(c);
+      }
+      RunFor(absl::Milliseconds(300));
+      for (const TaskState* t : engine_->Tasks()) {
+        for (const ContainerState& c : t->containers) driver_->Remove(t->spec, c);
+        driver_->RemoveTask(t->spec);
+      }
+    }
+    engine_.reset();
+    driver_.reset();
+    images_.reset();
+    if (!work_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(work_, ec);
+    }
+  }
+
+  void RunFor(absl::Duration d) {
+    const absl::Time end = absl::Now() + d;
+    while (absl::Now() < end) (void)loop_->RunOnce(absl::Milliseconds(20));
+  }
+
+  // Runs the loop until `done()` or `limit` (TCG is slow: generous limits).
+  template <typename F>
+  bool RunUntil(F done, absl::Duration limit) {
+    const absl::Time end = absl::Now() + limit;
+    while (!done() && absl::Now() < end) (void)loop_->RunOnce(absl::Milliseconds(20));
+    return done();
+  }
+
+  TaskSpec Spec(std::string id, std::vector<ContainerSpec> containers) {
+    TaskSpec spec;
+    spec.id = std::move(id);
+    spec.arn = absl::StrCat("arn:aws:ecs:us-east-1:000000000000:task/vm/", spec.id);
+    spec.cluster_arn = "arn:aws:ecs:us-east-1:000000000000:cluster/vm";
+    spec.family = "vm";
+    spec.revision = 1;
+    spec.containers = std::move(containers);
+    return spec;
+  }
+
+  ContainerSpec Container(std::string name, std::vector<std::string> command) {
+    ContainerSpec c;
+    c.name = std::move(name);
+    c.image = image_;
+    c.command = std::move(command);
+    return c;
+  }
+
+  std::string CgroupFile(const TaskSpec& spec, const std::string& container,
+                         const std::string& file) {
+    std::string dir = absl::StrCat(root_->cgroup().path(), "/", spec.id);
+    if (!container.empty()) dir = absl::StrCat(dir, "/", container);
+    return ReadFile(absl::StrCat(dir, "/", file));
+  }
+
+  std::optional<cgroups::BerthRoot> root_;
+  std::string work_;
+  std::string image_;
+  std::unique_ptr<io::UringLoop> loop_;
+  std::unique_ptr<io::WorkerPool> pool_;
+  std::unique_ptr<images::ImageStore> images_;
+  std::unique_ptr<AgentStateStore> store_;
+  std::unique_ptr<RealDriver> driver_;
+  std::unique_ptr<StateSink> state_sink_;
+  std::unique_ptr<NullSink> sink_;
+  io::Rng rng_{7};
+  std::unique_ptr<TaskEngine> engine_;
+};
+
+TEST_F(AgentLimitsTest, OomKillStopsOnlyThatContainerWithTheOomReasonAnd137) {
+  ContainerSpec hog = Container("hog", {"sh", "-c", "a=x; while true; do a=$a$a; done"});
+  hog.memory = 32;
+  ContainerSpec calm =
+      Container("calm", {"sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"});
+  calm.memory = 64;
+  calm.memory_reservation = 16;
+  calm.essential = false;
+  TaskSpec spec = Spec("0000000000000000000000000000000a", {hog, calm});
+  engine_->Apply(spec);
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        const TaskState* t = engine_->Find(spec.arn);
+        return t != nullptr && t->known == TaskStatus::kStopped;
+      },
+      absl::Seconds(120)))
+      << "the task did not stop within 120 s";
+  const TaskState* t = engine_->Find(spec.arn);
+  const ContainerState* h = t->FindContainer("hog");
+  const ContainerState* c = t->FindContainer("calm");
+  ASSERT_NE(h, nullptr);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(h->exit_code, std::optional<int32_t>(137));
+  EXPECT_EQ(h->reason, "OutOfMemoryError: Container killed due to memory usage");
+  EXPECT_TRUE(h->oom_killed);
+  EXPECT_EQ(c->exit_code, std::optional<int32_t>(0)) << "calm handles SIGTERM with exit 0";
+  EXPECT_EQ(c->reason, "") << "the sibling was not OOM-killed";
+  EXPECT_FALSE(c->oom_killed);
+  EXPECT_EQ(CgroupFile(spec, "hog", "memory.max"), "33554432\n");
+  EXPECT_EQ(CgroupFile(spec, "calm", "memory.max"), "67108864\n");
+  EXPECT_EQ(CgroupFile(spec, "calm", "memory.low"), "16777216\n");
+  EXPECT_GE(KeyedValue(CgroupFile(spec, "hog", "memory.events"), "oom_kill").value_or(0), 1u);
+  EXPECT_EQ(KeyedValue(CgroupFile(spec, "calm", "memory.events"), "oom_kill").value_or(0), 0u);
+  EXPECT_EQ(CgroupFile(spec, "", "pids.max"), "64\n");
+}
+
+TEST_F(AgentLimitsTest, CpuUnits1024And512ShareOneCpuTwoToOne) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 2) GTEST_SKIP() << "needs 2 CPUs: one contended, one for the agent";
+  // The agent (this process) stays on CPU 0; both containers spin on CPU 1.
+  cpu_set_t zero;
+  CPU_ZERO(&zero);
+  CPU_SET(0, &zero);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(zero), &zero), 0);
+  const std::vector<std::string> spin = {"taskset", "0x2", "sh", "-c", "while :; do :; done"};
+  ContainerSpec heavy = Container("heavy", spin);
+  heavy.cpu = 1024;
+  ContainerSpec light = Container("light", spin);
+  light.cpu = 512;
+  TaskSpec spec = Spec("0000000000000000000000000000000b", {heavy, light});
+  spec.cpu_units = 2048;  // cpu.max of two CPUs: no cap on the pair
+  engine_->Apply(spec);
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        const TaskState* t = engine_->Find(spec.arn);
+        return t != nullptr && t->known == TaskStatus::kRunning;
+      },
+      absl::Seconds(120)))
+      << "the task did not run within 120 s";
+  EXPECT_EQ(CgroupFile(spec, "heavy", "cpu.weight"), "39\n");
+  EXPECT_EQ(CgroupFile(spec, "light", "cpu.weight"), "20\n");
+  EXPECT_EQ(CgroupFile(spec, "", "cpu.max"), "200000 100000\n");
+  RunFor(absl::Seconds(1));  // warm-up
+  auto usage = [&](const char* c) {
+    return KeyedValue(CgroupFile(spec, c, "cpu.stat"), "usage_usec").value_or(0);
+  };
+  const uint64_t h0 = usage("heavy"), l0 = usage("light");
+  RunFor(absl::Seconds(6));
+  const uint64_t h1 = usage("heavy"), l1 = usage("light");
+  ASSERT_GT(l1, l0) << "the light container got no CPU at all";
+  const double ratio = static_cast<double>(h1 - h0) / static_cast<double>(l1 - l0);
+  EXPECT_NEAR(ratio, 2.0, 0.3) << "heavy " << (h1 - h0) << " us, light " << (l1 - l0) << " us";
+  engine_->Stop(spec.arn, "test over");
+  EXPECT_TRUE(RunUntil(
+      [&] {
+        const TaskState* t = engine_->Find(spec.arn);
+        return t != nullptr && t->known == TaskStatus::kStopped;
+      },
+      absl::Seconds(60)));
+}
+
+}  // namespace
+}  // namespace berth::agent
