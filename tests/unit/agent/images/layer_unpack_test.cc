@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -287,6 +288,38 @@ TEST_F(LayerUnpackTest, NonAsciiNamesKeepTheirBytes) {
   EXPECT_EQ(Read(layer() / "caf\xc3\xa9/na\xc3\xafve.txt"), "x");
   EXPECT_EQ(fs::read_symlink(layer() / "l\xc3\xa9"), "caf\xc3\xa9/na\xc3\xafve.txt");
   EXPECT_EQ(Read(layer() / "h\xc3\xa9"), "x");
+}
+
+TEST_F(LayerUnpackTest, MutatedTarsNeverWriteOutside) {
+  // A seeded mutation sweep (a poor man's fuzzer; run under ASan in CI) over
+  // a tar that names the outside directory in symlinks, links and paths:
+  // each mutant unpacks or fails, and never writes outside.
+  const std::string outside = (base_ / "outside").string();
+  const std::string tar = MakeTar({
+      Dir("d"), File("d/f", "data"), Symlink("d/s", outside), Symlink("up", "../outside"),
+      Symlink("root", "/"), HardLink("d/h", "d/f"), File("e/g", std::string(700, 'g')),
+      Symlink("d/rel", "../d/f"),
+  });
+  std::mt19937 rng(20261121);
+  for (int i = 0; i < 150; ++i) {
+    std::string m = tar;
+    int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) {
+      size_t pos = rng() % m.size();
+      // Bias towards header bytes and '/', '.', NUL, which make paths.
+      const char kInteresting[] = {'/', '.', '\0', '1', '2', '5', 'a'};
+      m[pos] = (rng() % 2) ? kInteresting[rng() % sizeof(kInteresting)]
+                           : static_cast<char>(rng() & 0xff);
+    }
+    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, layer().string()).ok());
+    fs::create_directory(layer());
+    (void)Unpack(m);
+    ExpectOutsideUntouched();
+    if (HasFailure()) {
+      ADD_FAILURE() << "mutant " << i;
+      break;
+    }
+  }
 }
 
 TEST_F(LayerUnpackTest, GarbageAndTruncatedLayersFail) {
