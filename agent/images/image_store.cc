@@ -493,9 +493,10 @@ void ImageStore::EnsureLayer(const ImageName& name, const Descriptor& d, StatusC
               LOG(WARNING) << "image store: " << rm;
             }
           }
-          if (r.ok()) {
+          if (r.ok() || r.code() == absl::StatusCode::kInvalidArgument) {
             // The unpacked directory is what launches use; the compressed
-            // blob goes (issue 6 may keep it for re-serving).
+            // blob goes (issue 6 may keep it for re-serving). A layer refused
+            // for its content goes too: it would be refused again.
             unlink(blob.c_str());
           }
           return r;

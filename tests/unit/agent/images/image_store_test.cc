@@ -292,6 +292,7 @@ TEST_F(ImageStoreTest, AHostileLayerFailsTheGetAndLeavesNothing) {
       << image.status();
   EXPECT_NE(image.status().message().find("leads outside the layer"), absl::string_view::npos);
   EXPECT_FALSE(fs::exists(store_dir() + "/layers/" + Sha256Of(evil).hex()));
+  EXPECT_FALSE(fs::exists(store_dir() + "/blobs/sha256/" + Sha256Of(evil).hex()));
   EXPECT_EQ(CountEntries(store_dir() + "/tmp"), 0u);
 }
 
