@@ -213,8 +213,12 @@ TEST_F(ImagesKernelTest, OwnershipDeviceNodesAndTrustedXattrsAreKept) {
   TarEntry owned = File("owned", "x", 04750);
   owned.uid = 1234;
   owned.gid = 5678;
-  owned.xattrs = {{"trusted.berth.test", "t"}, {"security.capability", ""}};
-  owned.xattrs.pop_back();  // an empty capability blob is invalid; keep trusted.* only
+  // A file capability (VFS_CAP_REVISION_2 | effective, CAP_NET_BIND_SERVICE):
+  // chown clears it, so it must be set after the owner.
+  const std::string cap("\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00"
+                        "\x00\x00\x00\x00\x00\x00\x00\x00",
+                        20);
+  owned.xattrs = {{"trusted.berth.test", "t"}, {"security.capability", cap}};
   TarEntry null_dev{.path = "dev/null", .type = TarEntry::Type::kCharDev, .mode = 0666,
                     .dev_major = 1, .dev_minor = 3};
   TarEntry link = testing::Symlink("link", "owned");
@@ -232,6 +236,9 @@ TEST_F(ImagesKernelTest, OwnershipDeviceNodesAndTrustedXattrsAreKept) {
   EXPECT_EQ(st.st_mode & 07777, 04750u) << "setuid must survive the chown";
   char v[4] = {};
   EXPECT_EQ(getxattr((layer + "/owned").c_str(), "trusted.berth.test", v, sizeof(v)), 1);
+  char capbuf[64];
+  ssize_t n = getxattr((layer + "/owned").c_str(), "security.capability", capbuf, sizeof(capbuf));
+  EXPECT_GE(n, 20) << "the file capability was lost (set before chown?)";
   ASSERT_EQ(lstat((layer + "/dev/null").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
   EXPECT_EQ(st.st_rdev, makedev(1, 3));
