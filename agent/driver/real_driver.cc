@@ -408,7 +408,29 @@ void RealDriver::Reattach(const TaskSpec& task, const ContainerSpec& container,
     absl::StatusOr<runtime::ProcessId> shim =
         runtime::ReadIdentityRecord(state_dir, runtime::kShimRecord);
     if (!shim.ok()) {
-      return;  // never started: the engine starts it
+      // No shim record. If the container's cgroup holds processes anyway, a
+      // shim got further than its record says: never answer "not started"
+      // when unsure (at most once beats at least once). End them and report
+      // the container vanished.
+      std::optional<cgroups::Cgroup> cg;
+      if (absl::StatusOr<cgroups::Cgroup> task_cg = TaskCgroup(task); task_cg.ok()) {
+        if (absl::StatusOr<cgroups::Cgroup> found = task_cg->OpenChild(container.name);
+            found.ok()) {
+          cg = *std::move(found);
+        }
+      }
+      absl::StatusOr<bool> populated =
+          cg.has_value() ? cg->Populated() : absl::StatusOr<bool>(false);
+      if (populated.ok() && !*populated) {
+        return;  // never started: the engine starts it
+      }
+      if (cg.has_value()) (void)cg->Kill();
+      ContainerExit exit;
+      exit.error =
+          "ContainerVanishedError: the agent stopped while starting this container, whose "
+          "processes had no monitor; they were killed";
+      on_exit(std::move(exit));
+      return;
     }
     state.shim = FromRuntime(*shim);
     absl::StatusOr<runtime::ProcessId> process =
