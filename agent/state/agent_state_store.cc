@@ -1,7 +1,9 @@
 #include "agent/state/agent_state_store.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
@@ -240,6 +242,27 @@ absl::StatusOr<std::unique_ptr<AgentStateStore>> AgentStateStore::Open(
     return absl::OkStatus();
   }));
   ++store->synced_commits_;
+  if (!options.in_memory) {
+    // The WAL exists now (the write above made it): make its directory entry
+    // durable once, and keep an fd for ApplyBatchAsync's fdatasync.
+    const int wal = open(absl::StrCat(path, "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+    const int dir = open(options.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (wal >= 0 && dir >= 0 && fsync(dir) == 0) {
+      store->wal_fd_ = std::shared_ptr<const int>(new int(wal), [](const int* fd) {
+        close(*fd);
+        delete fd;
+      });
+    } else {
+      LOG(WARNING) << ErrnoStatus(errno, absl::StrCat("open and sync ", path, "-wal and its directory"))
+                   << "; applied batches are fsynced on the loop thread";
+      if (wal >= 0) {
+        close(wal);
+      }
+    }
+    if (dir >= 0) {
+      close(dir);
+    }
+  }
   return store;
 }
 
@@ -385,13 +408,34 @@ absl::StatusOr<std::optional<TaskChange>> AgentStateStore::PutTask(
 }
 
 absl::Status AgentStateStore::ApplyBatch(const AppliedBatch& batch) {
+  return CommitBatch(batch, /*full=*/true);
+}
+
+void AgentStateStore::ApplyBatchAsync(const AppliedBatch& batch, io::WorkerPool& pool,
+                                      absl::AnyInvocable<void(absl::Status)> done) {
+  const bool async = wal_fd_ != nullptr;
+  absl::Status committed = CommitBatch(batch, /*full=*/!async);
+  pool.Submit<absl::Status>(
+      [committed, wal = wal_fd_, path = path_]() -> absl::Status {
+        if (!committed.ok() || wal == nullptr) {
+          return committed;
+        }
+        if (fdatasync(*wal) != 0) {
+          return ErrnoStatus(errno, absl::StrCat("fdatasync ", path, "-wal"));
+        }
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+absl::Status AgentStateStore::CommitBatch(const AppliedBatch& batch, bool full) {
   if (batch.applied_seq < applied_seq_) {
     return absl::InvalidArgumentError(absl::StrCat("failed to apply a message batch: seq ",
                                                    batch.applied_seq, " is below the applied ",
                                                    applied_seq_));
   }
   Db& d = *db_;
-  RETURN_IF_ERROR(d.Transaction(true, absl::StrCat("apply messages up to ", batch.applied_seq),
+  RETURN_IF_ERROR(d.Transaction(full, absl::StrCat("apply messages up to ", batch.applied_seq),
                                 [&]() -> absl::Status {
     for (const TaskState& task : batch.tasks) {
       RETURN_IF_ERROR(d.PutTask(task));
@@ -405,7 +449,7 @@ absl::Status AgentStateStore::ApplyBatch(const AppliedBatch& batch) {
     CrashPoint("ApplyBatch: rows written");
     return d.PutMeta(kMetaAppliedSeq, absl::StrCat(batch.applied_seq));
   }));
-  ++synced_commits_;
+  ++(full ? synced_commits_ : unsynced_commits_);
   applied_seq_ = batch.applied_seq;
   return absl::OkStatus();
 }

@@ -24,7 +24,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/functional/any_invocable.h"
 #include "agent/task/task_state.h"
+#include "io/worker_pool.h"
 
 namespace berth::agent {
 
@@ -110,6 +112,15 @@ class AgentStateStore {
   // InvalidArgument if applied_seq is lower than the saved one.
   absl::Status ApplyBatch(const AppliedBatch& batch);
 
+  // ApplyBatch without holding the loop thread during the fsync: the
+  // transaction commits here without one (so it already survives a kill of
+  // the agent), then the WAL file is fdatasynced on `pool` and `done` runs on
+  // the loop thread. Only `done` may let the ack leave. Errors (a refused
+  // seq, a failed commit or fdatasync) come through `done` too. The store
+  // must outlive the call's completion.
+  void ApplyBatchAsync(const AppliedBatch& batch, io::WorkerPool& pool,
+                       absl::AnyInvocable<void(absl::Status)> done);
+
   // Drops a task's state (cleanup); its unsent reports stay.
   absl::Status ForgetTask(std::string_view task_arn);
   // Drops a report berth-control acknowledged (or that can never be sent).
@@ -130,6 +141,7 @@ class AgentStateStore {
  private:
   AgentStateStore(std::string path, std::unique_ptr<Db> db);
   absl::StatusOr<AgentMeta> LoadMeta() const;
+  absl::Status CommitBatch(const AppliedBatch& batch, bool full);
   void CrashPoint(std::string_view point) {
     if (crash_hook_) {
       crash_hook_(point);
@@ -144,6 +156,10 @@ class AgentStateStore {
   uint64_t synced_commits_ = 0;
   uint64_t unsynced_commits_ = 0;
   std::function<void(std::string_view)> crash_hook_;
+  // An fd of agent.db-wal for ApplyBatchAsync's fdatasync (-1: none, the
+  // synchronous FULL commit is used instead). SQLite keeps the WAL file
+  // (the same inode) while the connection is open.
+  std::shared_ptr<const int> wal_fd_;
 };
 
 }  // namespace berth::agent
