@@ -176,16 +176,20 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   plan.groups = user.groups;
   plan.keep_caps.assign(std::begin(kDockerCaps), std::end(kDockerCaps));
 
-  // The root: a read-only bind of a single layer that already has the mount
-  // points, else overlayfs with a per-container upper layer.
+  // The root: a read-only bind of a single layer when nothing has to be
+  // created in it (its mount points and working directory exist, no bind
+  // targets), else overlayfs with a per-container upper layer. The image's
+  // layer is shared and is never written.
   std::string rootfs = absl::StrCat(spec.container_dir, "/rootfs");
   RETURN_IF_ERROR(MakeDir(spec.container_dir));
   RETURN_IF_ERROR(MakeDir(rootfs));
   plan.rootfs = plan.Keep(rootfs);
   plan.readonly_root = spec.readonly_root;
-  plan.overlay = !(spec.readonly_root && spec.layers.size() == 1 &&
+  std::string workdir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  plan.overlay = !(spec.readonly_root && spec.layers.size() == 1 && spec.binds.empty() &&
                    IsDirNoFollow(spec.layers[0], "proc") && IsDirNoFollow(spec.layers[0], "dev") &&
-                   IsDirNoFollow(spec.layers[0], "sys"));
+                   IsDirNoFollow(spec.layers[0], "sys") &&
+                   (workdir == "/" || IsDirNoFollow(spec.layers[0], workdir.c_str() + 1)));
   if (plan.overlay) {
     std::string upper = absl::StrCat(spec.container_dir, "/upper");
     std::string work = absl::StrCat(spec.container_dir, "/work");
@@ -263,7 +267,6 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   if (!spec.hostname.empty()) {
     plan.hostname = plan.Keep(spec.hostname);
   }
-  std::string workdir = spec.working_dir.empty() ? "/" : spec.working_dir;
   plan.workdir.assign(workdir.begin(), workdir.end());
   plan.workdir.push_back('\0');
 

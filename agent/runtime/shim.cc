@@ -322,15 +322,17 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
     close(plan.bind_fds[i]);
   }
 
+  // The working directory is made before the root turns read-only (in the
+  // upper layer; a bind root is only chosen when it exists already).
+  if (!MkdirAll(plan.workdir.data(), 0755)) {
+    Fail(status_w, Step::kWorkdir, errno, 0);
+  }
   if (plan.readonly_root &&
       mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
     Fail(status_w, Step::kReadonlyRoot, errno, 0);
   }
   if (plan.hostname != nullptr && sethostname(plan.hostname, strlen(plan.hostname)) != 0) {
     Fail(status_w, Step::kHostname, errno, 0);
-  }
-  if (!MkdirAll(plan.workdir.data(), 0755)) {
-    Fail(status_w, Step::kWorkdir, errno, 0);
   }
   if (chdir(plan.workdir.data()) != 0) {
     Fail(status_w, Step::kChdir, errno, 0);

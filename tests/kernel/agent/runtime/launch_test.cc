@@ -297,6 +297,21 @@ TEST_F(RuntimeTest, ReadonlyRootRefusesWrites) {
   EXPECT_NE(stat((layer_ + "/x").c_str(), &st), 0);
 }
 
+TEST_F(RuntimeTest, ReadonlyRootStillGetsAMissingWorkdirAndBindTargetsButNeverInTheImage) {
+  std::string src = root_ + "/ro-bind-src-" + std::to_string(counter_);
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  LaunchSpec spec = Spec({"sh", "-c", "pwd; test -d /mnt/in && echo bound; touch x 2>/dev/null || echo ro"});
+  spec.readonly_root = true;
+  spec.working_dir = "/created/here";
+  spec.binds.push_back(BindMount{src, "/mnt/in", true});
+  auto launched = Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(Finish(*launched).out, "/created/here\nbound\nro\n");
+  struct stat st;
+  EXPECT_NE(stat((layer_ + "/created").c_str(), &st), 0) << "written into the image layer";
+  EXPECT_NE(stat((layer_ + "/mnt").c_str(), &st), 0) << "written into the image layer";
+}
+
 TEST_F(RuntimeTest, BindMountsResolveInsideTheContainer) {
   std::string src = root_ + "/bind-src-" + std::to_string(counter_);
   ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
