@@ -1,5 +1,6 @@
 #include "agent/driver/real_driver.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -50,6 +51,20 @@ absl::Status MakeDirs(const std::string& path) {
   std::filesystem::create_directories(path, ec);
   if (ec) {
     return ErrnoStatus(ec.value(), absl::StrCat("failed to create directory ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteSmallFile(const std::string& path, std::string_view text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return ErrnoStatus(errno, absl::StrCat("failed to create ", path));
+  }
+  ssize_t n = write(fd, text.data(), text.size());
+  int err = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return ErrnoStatus(n < 0 ? err : EIO, absl::StrCat("failed to write ", path));
   }
   return absl::OkStatus();
 }
@@ -274,6 +289,21 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
   spec.state_dir = dir + "/state";
   spec.container_dir = dir + "/fs";
   spec.cgroup_fd = live.cgroup->fd();
+  // What Docker gives every container: /etc/hostname, /etc/hosts (localhost
+  // and its own name) and the host's /etc/resolv.conf (tasks share the
+  // host's network for now).
+  {
+    const std::string hosts = absl::StrCat(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t",
+        spec.hostname.empty() ? std::string("localhost") : spec.hostname, "\n");
+    RETURN_IF_ERROR(WriteSmallFile(dir + "/hosts", hosts));
+    RETURN_IF_ERROR(WriteSmallFile(dir + "/hostname", spec.hostname + "\n"));
+    spec.binds.push_back(runtime::BindMount{dir + "/hosts", "/etc/hosts", false});
+    spec.binds.push_back(runtime::BindMount{dir + "/hostname", "/etc/hostname", false});
+    if (access("/etc/resolv.conf", R_OK) == 0) {
+      spec.binds.push_back(runtime::BindMount{"/etc/resolv.conf", "/etc/resolv.conf", true});
+    }
+  }
   if (container.init_process_enabled) {
     if (options_.init_path.empty()) {
       return absl::FailedPreconditionError(
