@@ -86,6 +86,12 @@ absl::Status FakeDriver::Start(const TaskSpec&, const ContainerSpec& container,
   p.process = {.pid = world_.next_pid++, .start_time = 1001};
   state.shim = p.shim;
   state.process = p.process;
+  if (auto it = exit_inside_start.find(container.name); it != exit_inside_start.end()) {
+    p.running = false;
+    p.exit = ContainerExit{.exit_code = it->second};
+    on_exit(*p.exit);
+    return absl::OkStatus();
+  }
   Watch(state.runtime_id, std::move(on_exit));
   return absl::OkStatus();
 }

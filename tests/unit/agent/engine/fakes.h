@@ -46,6 +46,9 @@ class FakeDriver final : public ContainerDriver {
   absl::Status create_task_error;
   std::map<std::string, int> exit_on_term;      // name → exit code on SIGTERM
   std::map<std::string, int> exit_after_start;  // name → code, posted once it runs
+  // name → code: on_exit is called from inside Start (the contract says
+  // never; the engine copes anyway).
+  std::map<std::string, int> exit_inside_start;
   // Runs first thing in Start (a test checks what was persisted by then).
   std::function<void(const ContainerState&)> before_start;
 

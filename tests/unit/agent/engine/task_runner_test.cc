@@ -373,6 +373,16 @@ TEST_F(EngineTest, StopWhilePullingStopsAtOnceAndIgnoresThePull) {
   EXPECT_EQ(sink_.Reports().size(), 2u);
 }
 
+TEST_F(EngineTest, AnExitReportedInsideStartIsAppliedAfterIt) {
+  driver_.auto_pull = true;
+  driver_.exit_inside_start["app"] = 0;
+  Apply(Task({Container("app")}));
+  EXPECT_EQ(C("app").known, ContainerStatus::kStopped);
+  EXPECT_EQ(C("app").exit_code, 0);
+  EXPECT_TRUE(C("app").started_at.has_value());
+  EXPECT_THAT(Reports(), ElementsAre("PENDING", "STOPPED app=STOPPED(0)"));
+}
+
 TEST_F(EngineTest, EveryChangeIsPersistedAndNoStateTwice) {
   driver_.auto_pull = true;
   Apply(Task({Container("app"), Container("helper", false)}));
