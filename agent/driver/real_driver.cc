@@ -539,11 +539,7 @@ void RealDriver::Remove(const TaskSpec& task, const ContainerState& state) {
     }
   }
   if (cg.has_value()) {
-    absl::Status s = cg->Destroy();
-    if (!s.ok() && ErrnoOf(s) != ENOENT) {
-      LOG(WARNING) << "failed to remove the cgroup of container " << state.runtime_id << ": "
-                   << s;
-    }
+    DestroyWhenEmpty(*std::move(cg), absl::StrCat("container ", state.runtime_id), 3);
   }
   pulled_.erase(Key(task, state.name));
   if (!state.runtime_id.empty()) {
@@ -560,10 +556,37 @@ void RealDriver::RemoveTask(const TaskSpec& task) {
   task_cgroups_.erase(task.id);
   absl::StatusOr<cgroups::Cgroup> cg = root_.OpenTask(task.id);
   if (!cg.ok()) return;
-  absl::Status s = cg->Destroy();
-  if (!s.ok() && ErrnoOf(s) != ENOENT) {
-    LOG(WARNING) << "failed to remove the cgroup of task " << task.id << ": " << s;
+  DestroyWhenEmpty(*std::move(cg), absl::StrCat("task ", task.id), 3);
+}
+
+void RealDriver::DestroyWhenEmpty(cgroups::Cgroup cg, std::string what, int tries) {
+  absl::Status s = cg.Destroy();
+  if (s.ok() || ErrnoOf(s) == ENOENT) return;
+  if (ErrnoOf(s) != EBUSY || tries <= 0) {
+    LOG(WARNING) << "failed to remove the cgroup of " << what << ": " << s;
+    return;
   }
+  // Processes are still leaving (or a straggler survived its container's
+  // first process): kill what is left and try again once cgroup.events
+  // says the cgroup is empty.
+  (void)cg.Kill();
+  absl::StatusOr<cgroups::EventsWatch> watch = cg.WatchEvents();
+  if (!watch.ok()) {
+    LOG(WARNING) << "failed to remove the cgroup of " << what << ": " << s;
+    return;
+  }
+  absl::StatusOr<bool> populated = cg.Populated();
+  if (populated.ok() && !*populated) {
+    DestroyWhenEmpty(std::move(cg), std::move(what), tries - 1);
+    return;
+  }
+  const int fd = watch->fd();
+  auto w = std::make_shared<cgroups::EventsWatch>(*std::move(watch));
+  loop_.Poll(fd, POLLPRI, [this, cg = std::move(cg), w, what = std::move(what),
+                           tries](int32_t result) mutable {
+    if (result == -ECANCELED) return;
+    DestroyWhenEmpty(std::move(cg), std::move(what), tries - 1);
+  });
 }
 
 }  // namespace berth::agent

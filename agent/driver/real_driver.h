@@ -98,6 +98,9 @@ class RealDriver final : public ContainerDriver {
   void WatchOrphanShim(Live& live, io::UniqueFd pidfd, std::string runtime_id);
   void Finish(const std::string& runtime_id, ContainerExit exit);
   ContainerExit ExitOf(const std::string& runtime_id, int si_code, int status);
+  // Destroys `cg`; while processes are still leaving it (EBUSY), kills them
+  // and tries again when cgroup.events says it is empty, `tries` times.
+  void DestroyWhenEmpty(cgroups::Cgroup cg, std::string what, int tries);
   void StartLogs(Live& live, const ContainerSpec& container, const std::string& runtime_id,
                  io::UniqueFd out, io::UniqueFd err);
 
