@@ -26,6 +26,7 @@
 #include "agent/runtime/passwd.h"
 #include "agent/runtime/plan.h"
 #include "io/absl_compat.h"
+#include "io/log.h"
 #include "io/status.h"
 
 namespace berth::agent::runtime {
@@ -393,6 +394,10 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   }
   ASSIGN_OR_RETURN(auto out, Pipe());
   ASSIGN_OR_RETURN(auto err, Pipe());
+  // Room for 1 MiB of output while nobody reads (the agent restarting)
+  // before the container blocks on a write; best effort (pipe-max-size).
+  (void)fcntl(out.first.get(), F_SETPIPE_SZ, 1 << 20);
+  (void)fcntl(err.first.get(), F_SETPIPE_SZ, 1 << 20);
   ASSIGN_OR_RETURN(auto report, Pipe());
   plan.devnull = devnull.get();
   plan.stdout_r = out.first.get();
@@ -443,6 +448,12 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   if (r.step != static_cast<int32_t>(Step::kNone)) {
     Reap(shim_pidfd.get());
     return ErrnoStatus(r.err, Describe(spec, plan, r));
+  }
+  if (r.err != 0) {
+    LOG(WARNING) << ErrnoStatus(r.err, absl::StrCat("write the container record in ",
+                                                     spec.state_dir))
+                        .message()
+                 << " (the container runs; its identity is in the agent's state)";
   }
   if (fcntl(out.first.get(), F_SETFL, O_NONBLOCK) != 0 ||
       fcntl(err.first.get(), F_SETFL, O_NONBLOCK) != 0) {

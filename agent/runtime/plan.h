@@ -48,7 +48,7 @@ enum class Step : int32_t {
 // The shim → agent message (and container → shim, with the ids unset).
 struct Report {
   int32_t step = 0;  // Step; kNone is success
-  int32_t err = 0;
+  int32_t err = 0;   // with kNone: the container record could not be written
   int32_t index = 0;
   int32_t pid = 0;
   uint64_t start_time = 0;

@@ -455,8 +455,12 @@ void RunShim(Plan& plan) {
   close(kCgroupFd);
   close(kStdoutWFd);
   close(kStderrWFd);
+  // The container's identity is known now: record it while it sets itself
+  // up, off the path to its exec (a zombie would still have its stat).
   report.pid = static_cast<int32_t>(pid);
-  report.start_time = StartTime(report.pid);  // a zombie still has its stat
+  report.start_time = StartTime(report.pid);
+  len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
+  int record_errno = WriteRecord(kContainerRecord, record, len) ? 0 : errno;
 
   Report child;
   ssize_t n;
@@ -475,16 +479,14 @@ void RunShim(Plan& plan) {
     }
     child.pid = report.pid;
     child.shim_pid = report.shim_pid;
+    unlinkat(kStateFd, kContainerRecord, 0);  // it never ran
     WriteAll(kReportFd, &child, sizeof(child));
     _exit(127);
   }
 
-  len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
-  if (!WriteRecord(kContainerRecord, record, len)) {
-    // The container runs; without its record a restarted agent still has
-    // the identity from our report. Say so, but carry on.
-    report.err = errno;
-  }
+  // Without the container record a restarted agent still has the identity
+  // from this report; the errno says the record is missing.
+  report.err = record_errno;
   WriteAll(kReportFd, &report, sizeof(report));
   close(kReportFd);
 

@@ -63,6 +63,13 @@ TEST_F(RuntimeTest, ContainerIsInItsCgroupAndNewNamespacesButHostNetwork) {
   // The records match what Launch returned.
   EXPECT_EQ(*ReadIdentityRecord(state_dir_, kShimRecord), launched->shim);
   EXPECT_EQ(*ReadIdentityRecord(state_dir_, kContainerRecord), launched->container);
+  // The output pipes hold 1 MiB while nobody reads (when the host allows it).
+  std::ifstream max_size_file("/proc/sys/fs/pipe-max-size");
+  int max_size = 0;
+  max_size_file >> max_size;
+  if (max_size >= (1 << 20)) {
+    EXPECT_EQ(fcntl(launched->stdout_fd.get(), F_GETPIPE_SZ), 1 << 20);
+  }
 
   ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
   Outcome o = Finish(*launched);
@@ -272,6 +279,9 @@ TEST_F(RuntimeTest, ExecFailureIsAClearError) {
   EXPECT_EQ(launched.status().message(),
             "failed to exec /bin/nope: No such file or directory [ENOENT]");
   EXPECT_EQ(ErrnoOf(launched.status()), ENOENT);
+  // It never ran: no container record is left for a restarted agent.
+  EXPECT_EQ(ReadIdentityRecord(state_dir_, kContainerRecord).status().code(),
+            absl::StatusCode::kNotFound);
 
   launched = Launch(Spec({"nope"}));  // looked up in PATH=/bin
   EXPECT_EQ(launched.status().message(), "failed to exec nope: No such file or directory [ENOENT]");
