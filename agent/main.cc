@@ -22,6 +22,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -262,6 +263,13 @@ int Main(int argc, char** argv) {
   metrics.SetRegistrationState("registering");
   Reporter reporter(loop, client, cfg.checkpoint ? &store : nullptr, rng);
   StateSink sink(store, [&](TaskChange change) {
+    if (change.status == "PENDING") metrics.RecordLaunch();
+    for (const ContainerChange& c : change.containers) {
+      std::string_view name = std::string_view(c.reason).substr(0, c.reason.find(':'));
+      if (name.rfind("Cannot", 0) == 0 || name == "CgroupError") {
+        metrics.RecordLaunchFailure(name);
+      }
+    }
     reporter.Enqueue(std::move(change));
     metrics.SetReportsQueued(reporter.queued());
   });
@@ -272,6 +280,60 @@ int Main(int argc, char** argv) {
   TaskEngine engine(loop, driver, sink, rng, engine_options);
 
   EngineSource source(engine, cfg.cluster);
+  std::unique_ptr<PollSession> poll;
+  // Counters other parts keep themselves, folded into /metrics every few
+  // seconds (deltas, so the families stay counters).
+  struct Synced {
+    std::map<std::string, uint64_t, std::less<>> last;
+  };
+  auto synced = std::make_shared<Synced>();
+  auto add_delta = [&metrics, synced](const std::string& family, const endpoints::Labels& labels,
+                                      uint64_t now) {
+    std::string key = family;
+    for (const auto& [k, v] : labels) absl::StrAppend(&key, "|", k, "=", v);
+    uint64_t& last = synced->last[key];
+    if (now > last) metrics.registry().Add(family, labels, static_cast<double>(now - last));
+    last = now;
+  };
+  const std::vector<std::pair<std::string, uint64_t EngineStats::*>> engine_counters = {
+      {"containers_started", &EngineStats::containers_started},
+      {"containers_exited", &EngineStats::containers_exited},
+      {"containers_oom_killed", &EngineStats::containers_oom_killed},
+      {"containers_reattached", &EngineStats::containers_reattached},
+      {"stop_signals", &EngineStats::stop_signals},
+      {"kills", &EngineStats::kills},
+      {"pull_failures", &EngineStats::pull_failures},
+      {"start_failures", &EngineStats::start_failures},
+      {"tasks_restored", &EngineStats::tasks_restored},
+      {"tasks_cleaned_up", &EngineStats::tasks_cleaned_up},
+  };
+  for (const auto& [name, member] : engine_counters) {
+    metrics.registry().Declare(absl::StrCat("berth_agent_engine_", name, "_total"),
+                               endpoints::MetricRegistry::Type::kCounter,
+                               absl::StrCat("The task engine's ", name, " count."));
+  }
+  absl::AnyInvocable<void()> sync_metrics;
+  sync_metrics = [&] {
+    const EngineStats& e = engine.stats();
+    for (const auto& [name, member] : engine_counters) {
+      add_delta(absl::StrCat("berth_agent_engine_", name, "_total"), {}, e.*member);
+    }
+    const Reporter::Stats& r = reporter.stats();
+    add_delta("berth_agent_state_reports_total", {{"result", "sent"}}, r.sent);
+    add_delta("berth_agent_state_reports_total", {{"result", "failed"}}, r.retries + r.dropped);
+    metrics.SetReportsQueued(reporter.queued());
+    if (poll) {
+      const PollSession::Stats& p = poll->stats();
+      add_delta("berth_agent_polls_total", {{"answer", "messages"}}, p.batches);
+      add_delta("berth_agent_polls_total", {{"answer", "heartbeat"}}, p.heartbeats);
+      add_delta("berth_agent_polls_total", {{"answer", "superseded"}}, p.superseded);
+      add_delta("berth_agent_polls_total", {{"answer", "reregister"}}, p.reregisters);
+      add_delta("berth_agent_polls_total", {{"answer", "inactive"}}, p.inactive);
+      add_delta("berth_agent_polls_total", {{"answer", "error"}}, p.failures);
+    }
+    loop.AddTimer(absl::Seconds(5), [&] { sync_metrics(); });
+  };
+  loop.AddTimer(absl::Seconds(1), [&] { sync_metrics(); });
   endpoints::IntrospectionServer introspection(loop, source, metrics);
   absl::StatusOr<io::SocketAddress> intro_address =
       io::SocketAddress::Parse(cfg.introspection_address.ToString());
@@ -300,7 +362,6 @@ int Main(int argc, char** argv) {
   }
   const std::string register_body = request->ToJsonText();
   Registration registration(loop, client, store, rng);
-  std::unique_ptr<PollSession> poll;
   int exit_code = 0;
   bool stopping = false;
 
