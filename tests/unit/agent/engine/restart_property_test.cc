@@ -111,6 +111,7 @@ TEST(RestartPropertyTest, RandomTasksSurviveACrashAtEveryWrite) {
       }
     }
   }
+  RecordProperty("replays", replays);
   EXPECT_GT(replays, 500);
 }
 
