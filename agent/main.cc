@@ -414,7 +414,8 @@ int Main(int argc, char** argv) {
     for (const std::string& arn : touched) {
       if (const TaskState* state = engine.Find(arn)) batch.tasks.push_back(*state);
     }
-    applied(store.ApplyBatch(batch));
+    // Committed on the loop, fsynced on a worker: the ack waits for both.
+    store.ApplyBatchAsync(batch, pool, std::move(applied));
   };
 
   auto start_poll = [&](const std::string& arn) {
