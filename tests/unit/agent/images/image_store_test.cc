@@ -357,6 +357,30 @@ TEST_F(ImageStoreTest, ReopeningCleansTmpAndKeepsUnpackedLayers) {
   EXPECT_EQ(Read(image->layer_dirs[1] + "/etc/os"), "top");
 }
 
+TEST_F(ImageStoreTest, DestroyingTheStoreMidGetDropsTheCallbackSafely) {
+  // The agent shuts down with pulls in flight: completions that arrive after
+  // the store is gone must be dropped, not run on freed memory (ASan checks).
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer(), TopLayer()}));
+  for (int steps = 0; steps < 6; ++steps) {
+    SCOPED_TRACE(steps);
+    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, store_dir()).ok());
+    OpenStore();
+    bool called = false;
+    store_->Get(Name("latest"), [&](absl::StatusOr<Image>) { called = true; });
+    for (int i = 0; i < steps && !called; ++i) {
+      loop_.RunUntilIdle();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    bool answered = called;
+    store_.reset();
+    pool_.reset();  // runs what is queued; its completions reach the loop
+    loop_.RunUntilIdle();
+    EXPECT_EQ(called, answered) << "a callback ran after the store was destroyed";
+    pool_.emplace(loop_, 2);
+  }
+  OpenStore();
+}
+
 TEST_F(ImageStoreTest, LeasesCountUses) {
   layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer()}));
   absl::StatusOr<Image> image = Get(Name("latest"));
