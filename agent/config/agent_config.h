@@ -43,7 +43,7 @@ struct PortRange {
 
 // A listen address: IPv4 or IPv6 literal ("::1"; written "[::1]:51678"), port.
 struct ListenAddress {
-  std::string host;
+  std::string host = {};
   int port = 0;
   std::string ToString() const;  // "127.0.0.1:51678", "[::1]:51678"
   friend bool operator==(const ListenAddress&, const ListenAddress&) = default;

@@ -23,12 +23,12 @@
 namespace berth::agent::config {
 
 struct AwsCredentials {
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;  // "" when none; goes in X-Amz-Security-Token
+  std::string access_key_id = {};
+  std::string secret_access_key = {};
+  std::string session_token = {};  // "" when none; goes in X-Amz-Security-Token
   // Where they came from, for the start-up log: "environment" or
   // "/root/.aws/credentials [default]".
-  std::string source;
+  std::string source = {};
 
   control::auth::SigningCredentials Signing() const {
     return {access_key_id, secret_access_key};

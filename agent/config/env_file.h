@@ -33,8 +33,8 @@ namespace berth::agent::config {
 using EnvMap = std::map<std::string, std::string, std::less<>>;
 
 struct EnvFileEntry {
-  std::string key;
-  std::string value;
+  std::string key = {};
+  std::string value = {};
   int line = 0;  // 1-based line the entry starts on
 
   friend bool operator==(const EnvFileEntry&, const EnvFileEntry&) = default;

@@ -28,9 +28,9 @@ namespace berth::agent::config {
 struct HostFacts {
   int cpus = 0;
   int64_t memory_mib = 0;
-  std::string machine;  // uname -m: "x86_64", "aarch64", ...
-  std::string hostname;
-  std::string kernel_release;
+  std::string machine = {};  // uname -m: "x86_64", "aarch64", ...
+  std::string hostname = {};
+  std::string kernel_release = {};
   std::optional<PortRange> ephemeral_ports = {};
   std::optional<std::string> ec2_instance_type = {};
 };

@@ -50,13 +50,13 @@ struct RegistrationInput {
 };
 
 struct RegisterRequest {
-  std::string cluster;
-  std::optional<std::string> container_instance_arn;
-  std::vector<ecs::Resource> total_resources;
-  std::vector<ecs::Attribute> attributes;
-  std::vector<ecs::Tag> tags;
-  std::string agent_version;
-  std::string agent_hash;
+  std::string cluster = {};
+  std::optional<std::string> container_instance_arn = {};
+  std::vector<ecs::Resource> total_resources = {};
+  std::vector<ecs::Attribute> attributes = {};
+  std::vector<ecs::Tag> tags = {};
+  std::string agent_version = {};
+  std::string agent_hash = {};
 
   // The request body (ECS JSON 1.1 member names).
   boost::json::object ToJson() const;
