@@ -307,7 +307,6 @@ std::string Describe(const LaunchSpec& spec, const Plan& plan, const Report& r) 
   switch (static_cast<Step>(r.step)) {
     case Step::kShimFds: return "set up the shim's file descriptors";
     case Step::kShimRecord: return absl::StrCat("write the shim record in ", spec.state_dir);
-    case Step::kExecPipe: return "create the exec status pipe";
     case Step::kCloneContainer: return "create the container process (clone3)";
     case Step::kContainerRecord: return absl::StrCat("write the container record in ", spec.state_dir);
     case Step::kStdio: return "set up the container's stdio";
@@ -399,12 +398,14 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   (void)fcntl(out.first.get(), F_SETPIPE_SZ, 1 << 20);
   (void)fcntl(err.first.get(), F_SETPIPE_SZ, 1 << 20);
   ASSIGN_OR_RETURN(auto report, Pipe());
+  ASSIGN_OR_RETURN(auto exec, Pipe());
   plan.devnull = devnull.get();
   plan.stdout_r = out.first.get();
   plan.stdout_w = out.second.get();
   plan.stderr_r = err.first.get();
   plan.stderr_w = err.second.get();
   plan.report_w = report.second.get();
+  plan.exec_w = exec.second.get();
   plan.state_fd = state.get();
   plan.cgroup_fd = spec.cgroup_fd;
 
@@ -425,6 +426,7 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   out.second.Reset();
   err.second.Reset();
   report.second.Reset();
+  exec.second.Reset();
 
   Report r;
   ssize_t n;
@@ -448,6 +450,21 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   if (r.step != static_cast<int32_t>(Step::kNone)) {
     Reap(shim_pidfd.get());
     return ErrnoStatus(r.err, Describe(spec, plan, r));
+  }
+  // The shim reported the container as soon as it was cloned; its exec
+  // closes the exec pipe (EOF), a failing step writes to it.
+  Report failed;
+  do {
+    n = read(exec.first.get(), &failed, sizeof(failed));
+  } while (n < 0 && errno == EINTR);
+  if (n != 0) {
+    Reap(shim_pidfd.get());  // it records the container's exit and mirrors it
+    unlinkat(state.get(), kContainerRecord, 0);  // it never ran
+    if (n != static_cast<ssize_t>(sizeof(failed))) {
+      return n < 0 ? ErrnoStatus(errno, "read the container's exec status")
+                   : absl::InternalError("failed to start the container: a short exec status");
+    }
+    return ErrnoStatus(failed.err, Describe(spec, plan, failed));
   }
   if (r.err != 0) {
     LOG(WARNING) << ErrnoStatus(r.err, absl::StrCat("write the container record in ",

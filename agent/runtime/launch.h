@@ -7,9 +7,10 @@
 // way. See README.md for the design.
 //
 //   agent ──clone3(CLONE_PIDFD)──▶ shim ──clone3(CLONE_INTO_CGROUP | CLONE_PIDFD |
-//     ▲   (stays in the agent's    │  CLONE_NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP)──▶ container
-//     │    cgroup, setsid)         │                                 (mounts, pivot_root,
-//     └──── report pipe ◀──────────┘ pid + start time, or step + errno    user, execve)
+//    ▲ ▲  (stays in the agent's    │  CLONE_NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP)──▶ container
+//    │ │   cgroup, setsid)         │                                 (mounts, pivot_root,
+//    │ └── report pipe ◀───────────┘ pids + start times, or step + errno    user, execve)
+//    └──── exec pipe (close-on-exec): EOF at the exec, or step + errno ◀───────┘
 //
 // The shim writes <state_dir>/shim, /container and /exit (records.h); it
 // keeps copies of the container's stdout/stderr read ends at fds 3 and 4 so

@@ -20,7 +20,6 @@ enum class Step : int32_t {
   kNone = 0,
   kShimFds,          // moving the shim's fds into place
   kShimRecord,       // writing <state>/shim
-  kExecPipe,         // the container's exec-status pipe
   kCloneContainer,   // clone3 of the container process
   kContainerRecord,  // writing <state>/container
   kStdio,            // the container's stdin/stdout/stderr
@@ -45,7 +44,8 @@ enum class Step : int32_t {
   kExec,
 };
 
-// The shim → agent message (and container → shim, with the ids unset).
+// The shim → agent message (and container → agent on the exec pipe, with
+// the ids unset).
 struct Report {
   int32_t step = 0;  // Step; kNone is success
   int32_t err = 0;   // with kNone: the container record could not be written
@@ -88,6 +88,7 @@ struct Plan {
   int stdout_r = -1, stdout_w = -1;
   int stderr_r = -1, stderr_w = -1;
   int report_w = -1;
+  int exec_w = -1;  // the container's failure, or EOF at its exec
   int state_fd = -1;
   int cgroup_fd = -1;  // -1: no CLONE_INTO_CGROUP
 

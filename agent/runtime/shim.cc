@@ -33,7 +33,8 @@ constexpr int kStateFd = 6;
 constexpr int kCgroupFd = 7;
 constexpr int kStdoutWFd = 8;
 constexpr int kStderrWFd = 9;
-constexpr int kFirstFreeFd = 10;
+constexpr int kExecWFd = 10;  // close-on-exec: EOF at the agent when the exec is done
+constexpr int kFirstFreeFd = 11;
 
 void WriteAll(int fd, const void* data, size_t len) {
   const char* p = static_cast<const char*>(data);
@@ -235,12 +236,14 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   }
 }
 
-[[noreturn]] void RunContainer(Plan& plan, int status_w) {
+// Failures go straight to the agent through the exec pipe.
+[[noreturn]] void RunContainer(Plan& plan) {
+  const int status_w = kExecWFd;
   // stdin is /dev/null (fd 0, from the shim); stdout/stderr the pipes.
   if (dup2(kStdoutWFd, 1) < 0 || dup2(kStderrWFd, 2) < 0) {
     Fail(status_w, Step::kStdio, errno, 0);
   }
-  syscall(SYS_close_range, 3, kFirstFreeFd - 1, 0);
+  syscall(SYS_close_range, 3, kExecWFd - 1, 0);
   umask(022);
 
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
@@ -387,9 +390,9 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
 
 // Moves the fds the shim keeps into their slots and closes every other one.
 bool ArrangeFds(const Plan& plan) {
-  const int from[] = {plan.devnull,  plan.devnull,  plan.devnull, plan.stdout_r,
-                      plan.stderr_r, plan.report_w, plan.state_fd, plan.cgroup_fd,
-                      plan.stdout_w, plan.stderr_w};
+  const int from[] = {plan.devnull,  plan.devnull,  plan.devnull,   plan.stdout_r,
+                      plan.stderr_r, plan.report_w, plan.state_fd,  plan.cgroup_fd,
+                      plan.stdout_w, plan.stderr_w, plan.exec_w};
   int tmp[kFirstFreeFd];
   for (int i = 0; i < kFirstFreeFd; ++i) {
     tmp[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, kFirstFreeFd);
@@ -400,7 +403,7 @@ bool ArrangeFds(const Plan& plan) {
   for (int i = 0; i < kFirstFreeFd; ++i) {
     if (tmp[i] < 0) {
       close(i);  // a slot with nothing to hold keeps none of the agent's fds
-    } else if (dup2(tmp[i], i) < 0) {
+    } else if (dup3(tmp[i], i, i == kExecWFd ? O_CLOEXEC : 0) < 0) {
       return false;
     }
   }
@@ -426,10 +429,6 @@ void RunShim(Plan& plan) {
     Fail(kReportFd, Step::kShimRecord, errno, 0);
   }
 
-  int status[2];
-  if (pipe2(status, O_CLOEXEC) != 0) {
-    Fail(kReportFd, Step::kExecPipe, errno, 0);
-  }
   clone_args args;
   memset(&args, 0, sizeof(args));
   int container_pidfd = -1;
@@ -445,48 +444,28 @@ void RunShim(Plan& plan) {
   args.exit_signal = SIGCHLD;
   long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0) {
-    close(status[0]);
-    RunContainer(plan, status[1]);
+    RunContainer(plan);
   }
   if (pid < 0) {
     Fail(kReportFd, Step::kCloneContainer, errno, 0);
   }
-  close(status[1]);
+  // The container holds the only write ends now (and the exec pipe's goes
+  // at its exec).
+  close(kExecWFd);
   close(kCgroupFd);
   close(kStdoutWFd);
   close(kStderrWFd);
-  // The container's identity is known now: record it while it sets itself
-  // up, off the path to its exec (a zombie would still have its stat).
+
+  // Record and report the container at once, while it sets itself up: the
+  // agent then waits for its exec on the exec pipe, not for us.
   report.pid = static_cast<int32_t>(pid);
-  report.start_time = StartTime(report.pid);
+  report.start_time = StartTime(report.pid);  // a zombie still has its stat
   len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
-  int record_errno = WriteRecord(kContainerRecord, record, len) ? 0 : errno;
-
-  Report child;
-  ssize_t n;
-  do {
-    n = read(status[0], &child, sizeof(child));
-  } while (n < 0 && errno == EINTR);
-  close(status[0]);
-  if (n != 0) {
-    siginfo_t info;
-    while (waitid(static_cast<idtype_t>(P_PIDFD), container_pidfd, &info, WEXITED) != 0 &&
-           errno == EINTR) {
-    }
-    if (n != static_cast<ssize_t>(sizeof(child))) {
-      child.step = static_cast<int32_t>(Step::kExec);
-      child.err = EIO;
-    }
-    child.pid = report.pid;
-    child.shim_pid = report.shim_pid;
-    unlinkat(kStateFd, kContainerRecord, 0);  // it never ran
-    WriteAll(kReportFd, &child, sizeof(child));
-    _exit(127);
+  if (!WriteRecord(kContainerRecord, record, len)) {
+    // Without the record a restarted agent still has the identity from
+    // this report; the errno says the record is missing.
+    report.err = errno;
   }
-
-  // Without the container record a restarted agent still has the identity
-  // from this report; the errno says the record is missing.
-  report.err = record_errno;
   WriteAll(kReportFd, &report, sizeof(report));
   close(kReportFd);
 

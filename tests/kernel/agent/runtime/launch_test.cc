@@ -228,9 +228,9 @@ TEST_F(RuntimeTest, NoAgentFdReachesTheContainerOrTheShim) {
   // sh's glob sees its own fds: stdio, and the directory it reads.
   EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "ready\n"), "0 1 2 3\nready\n");
   // The shim keeps stdio (/dev/null), the pipes' read ends (3, 4), the state
-  // directory (6) and the container's pidfd; the report pipe (5) goes once
-  // reported (maybe not yet); the cgroup (7), the pipes' write ends (8, 9)
-  // and the exec status pipe are closed.
+  // directory (6) and the container's pidfd (11); the report pipe (5) goes
+  // once reported (maybe not yet); the cgroup (7), the pipes' write ends
+  // (8, 9) and the exec pipe (10) are closed.
   std::vector<int> fds;
   for (const auto& e : std::filesystem::directory_iterator(
            "/proc/" + std::to_string(launched->shim.pid) + "/fd")) {
@@ -239,7 +239,7 @@ TEST_F(RuntimeTest, NoAgentFdReachesTheContainerOrTheShim) {
   std::sort(fds.begin(), fds.end());
   EXPECT_THAT(fds, ::testing::IsSupersetOf({0, 1, 2, 3, 4, 6}));
   for (int fd : fds) {
-    EXPECT_TRUE(fd <= 6 || fd > 11) << "shim fd " << fd;
+    EXPECT_TRUE(fd <= 6 || fd >= 11) << "shim fd " << fd;
   }
   EXPECT_LE(fds.size(), 8u);
   ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
