@@ -47,6 +47,7 @@ struct EngineStats {
   uint64_t containers_never_started = 0;  // CREATED at restart, driver: never started
   uint64_t stop_signals = 0;          // SIGTERMs sent
   uint64_t kills = 0;                 // stop timeouts that ended in cgroup.kill
+  uint64_t stuck_stops = 0;           // no exit a stop timeout after cgroup.kill
   uint64_t reports = 0;               // TaskChanges handed to the sink
 };
 

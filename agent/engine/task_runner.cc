@@ -230,10 +230,7 @@ bool TaskRunner::StopContainer(size_t i) {
   if (r.signaled || !DependentsStopped(state_, i)) {
     return false;
   }
-  const ContainerSpec& spec = state_.spec.containers[i];
-  const absl::Duration timeout = spec.stop_timeout.has_value() && *spec.stop_timeout > 0
-                                     ? absl::Seconds(*spec.stop_timeout)
-                                     : env_.options->stop_timeout;
+  const absl::Duration timeout = StopTimeout(i);
   r.signaled = true;
   ++env_.stats->stop_signals;
   env_.driver->Signal(c, SIGTERM);
@@ -253,6 +250,29 @@ void TaskRunner::OnStopTimeout(size_t i, uint64_t generation) {
   }
   ++env_.stats->kills;
   env_.driver->Kill(state_.containers[i]);
+  // cgroup.kill ends everything but a process in uninterruptible sleep. If
+  // no exit comes within another stop timeout, say so (once); the container
+  // stays RUNNING, since reporting STOPPED would be untrue.
+  r.kill_timer = env_.loop->AddTimer(StopTimeout(i), [weak = Weak(), i, generation] {
+    auto self = weak.lock();
+    if (self == nullptr) return;
+    Runtime& r = self->runtime_[i];
+    r.kill_timer = 0;
+    if (generation == r.stop_generation &&
+        self->state_.containers[i].known == ContainerStatus::kRunning) {
+      ++self->env_.stats->stuck_stops;
+      LOG(ERROR) << "task " << self->state_.spec.arn << ": container "
+                 << self->state_.containers[i].name
+                 << " has not exited after cgroup.kill; it stays RUNNING until it does";
+    }
+  });
+}
+
+absl::Duration TaskRunner::StopTimeout(size_t i) const {
+  const ContainerSpec& spec = state_.spec.containers[i];
+  return spec.stop_timeout.has_value() && *spec.stop_timeout > 0
+             ? absl::Seconds(*spec.stop_timeout)
+             : env_.options->stop_timeout;
 }
 
 bool TaskRunner::AdvanceContainer(size_t i, std::vector<size_t>& to_start) {

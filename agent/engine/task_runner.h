@@ -120,6 +120,7 @@ class TaskRunner : public std::enable_shared_from_this<TaskRunner> {
   void OnPullTimeout(size_t i, uint64_t generation);
   void OnExit(size_t i, uint64_t generation, ContainerExit exit);
   void OnStopTimeout(size_t i, uint64_t generation);
+  absl::Duration StopTimeout(size_t i) const;
   void OnCleanup();
 
   absl::Time Now() const;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ class FakeDriver final : public ContainerDriver {
   // name → code: on_exit is called from inside Start (the contract says
   // never; the engine copes anyway).
   std::map<std::string, int> exit_inside_start;
+  std::set<std::string> survive_kill;  // names whose process Kill does not end
   // Runs first thing in Start (a test checks what was persisted by then).
   std::function<void(const ContainerState&)> before_start;
 

@@ -258,6 +258,24 @@ TEST_F(EngineTest, StopUsesTheContainersStopTimeout) {
   EXPECT_THAT(driver_.CallsStartingWith("kill "), ElementsAre("kill app", "kill other"));
 }
 
+TEST_F(EngineTest, AProcessThatSurvivesTheKillIsCountedAndStaysRunning) {
+  driver_.auto_pull = true;
+  driver_.survive_kill.insert("app");
+  Apply(Task({Container("app")}));
+  Stop();
+  Advance(absl::Seconds(30));
+  EXPECT_THAT(driver_.CallsStartingWith("kill "), ElementsAre("kill app"));
+  Advance(absl::Seconds(30) - absl::Nanoseconds(1));
+  EXPECT_EQ(engine().stats().stuck_stops, 0u);
+  Advance(absl::Nanoseconds(1));
+  EXPECT_EQ(engine().stats().stuck_stops, 1u);
+  EXPECT_EQ(C("app").known, ContainerStatus::kRunning);  // never a STOPPED that is untrue
+  driver_.Exit("app", 137);  // it finally goes
+  EXPECT_EQ(State().known, TaskStatus::kStopped);
+  Advance(absl::Minutes(5));
+  EXPECT_EQ(engine().stats().stuck_stops, 1u);
+}
+
 TEST_F(EngineTest, ExitBeforeTheTimeoutMeansNoKill) {
   driver_.auto_pull = true;
   driver_.exit_on_term["app"] = 143;
