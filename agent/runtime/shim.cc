@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -388,6 +389,47 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   Fail(status_w, Step::kExec, ExecPath(plan, plan.argv.data(), /*exec=*/true), 0);
 }
 
+// After the container's exit: stays until what it wrote has been read (the
+// pipes are empty), as containerd's shim stays until its output is taken, so
+// nothing is lost when the agent is down: a restarted agent reattaches, takes
+// the pipes back and reads them, then we go. While the launching agent is
+// still our parent and reads nothing for 2 s, we go anyway (it has given up
+// on the output; the exit must not wait for it).
+void WaitForOutputRead(long launcher) {
+  int last = -1;
+  timespec stalled_since;
+  clock_gettime(CLOCK_MONOTONIC, &stalled_since);
+  long delay_ns = 500000;
+  for (;;) {
+    int out = 0;
+    int err = 0;
+    if (ioctl(kShimStdoutFd, FIONREAD, &out) != 0) {
+      out = 0;
+    }
+    if (ioctl(kShimStderrFd, FIONREAD, &err) != 0) {
+      err = 0;
+    }
+    int pending = out + err;
+    if (pending == 0) {
+      return;
+    }
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (pending != last) {
+      last = pending;
+      stalled_since = now;
+    } else if (syscall(SYS_getppid) == launcher &&
+               (now.tv_sec - stalled_since.tv_sec) * 1000000000L +
+                       (now.tv_nsec - stalled_since.tv_nsec) >=
+                   2000000000L) {
+      return;
+    }
+    timespec delay = {0, delay_ns};
+    nanosleep(&delay, nullptr);
+    delay_ns = delay_ns * 2 > 100000000 ? 100000000 : delay_ns * 2;
+  }
+}
+
 // Moves the fds the shim keeps into their slots and closes every other one.
 bool ArrangeFds(const Plan& plan) {
   const int from[] = {plan.devnull,  plan.devnull,  plan.devnull,   plan.stdout_r,
@@ -422,6 +464,7 @@ void RunShim(Plan& plan) {
 
   Report report;
   report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
+  const long launcher = syscall(SYS_getppid);
   report.shim_start_time = StartTime(0);
   char record[kMaxRecordSize];
   size_t len = FormatIdentityRecord(record, ProcessId{report.shim_pid, report.shim_start_time});
@@ -481,6 +524,7 @@ void RunShim(Plan& plan) {
   len = FormatExitRecord(record, info.si_code, info.si_status,
                          static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec);
   WriteRecord(kExitRecord, record, len);
+  WaitForOutputRead(launcher);
 
   // Exit as the container did, so waitid on the shim says what it said.
   if (info.si_code == CLD_EXITED) {

@@ -2,6 +2,7 @@
 // namespaces, what it sees, how it ends, and how failures are reported.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -259,6 +260,21 @@ TEST_F(RuntimeTest, ExitCodesComeThroughTheShim) {
     EXPECT_EQ(exit->si_code, CLD_EXITED);
     EXPECT_EQ(exit->status, code);
   }
+}
+
+TEST_F(RuntimeTest, AnAgentThatReadsNothingDoesNotHoldTheExitForever) {
+  // The shim waits for the container's output to be read before it exits,
+  // but not for an agent that is there and reads nothing (2 s of no progress).
+  auto launched = Launch(Spec({"sh", "-c", "echo unread; exit 5"}));
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  pollfd p = {launched->shim_pidfd.get(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 30000), 1) << "the shim waits for a reader that never comes";
+  siginfo_t info = {};
+  ASSERT_EQ(waitid(static_cast<idtype_t>(P_PIDFD), launched->shim_pidfd.get(), &info, WEXITED), 0);
+  EXPECT_EQ(info.si_code, CLD_EXITED);
+  EXPECT_EQ(info.si_status, 5);
+  // The output is still there for whoever reads it.
+  EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "unread\n"), "unread\n");
 }
 
 TEST_F(RuntimeTest, SigtermReachesAContainerThatHandlesIt) {

@@ -39,12 +39,13 @@ class ReattachTest : public RuntimeTest {
     ASSERT_EQ(mkdir(ctl_.c_str(), 0755), 0);
   }
 
-  // A container that prints "ready", waits for /ctl/go, prints "after" and
-  // exits 42, launched by a forked "agent" that is then SIGKILLed.
-  void LaunchFromDoomedAgent() {
+  // A container that prints "ready" (read by the agent), waits for
+  // /ctl/go, runs `then` and exits 42, launched by a forked "agent" that is
+  // then SIGKILLed.
+  void LaunchFromDoomedAgent(const std::string& then) {
     LaunchSpec spec = Spec({"sh", "-c",
-                            "echo ready; while [ ! -f /ctl/go ]; do sleep 0.02; done; "
-                            "echo after; exit 42"});
+                            "echo ready; while [ ! -f /ctl/go ]; do sleep 0.02; done; " + then +
+                                " exit 42"});
     spec.binds.push_back(BindMount{ctl_, "/ctl", true});
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
@@ -91,7 +92,7 @@ class ReattachTest : public RuntimeTest {
 };
 
 TEST_F(ReattachTest, LiveContainerAfterAgentKillGivesItsRealExitAndOutput) {
-  LaunchFromDoomedAgent();
+  LaunchFromDoomedAgent("echo after;");
   auto r = Reattach(state_dir_, shim_, container_);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_TRUE(r->running);
@@ -112,7 +113,7 @@ TEST_F(ReattachTest, LiveContainerAfterAgentKillGivesItsRealExitAndOutput) {
 }
 
 TEST_F(ReattachTest, ContainerThatEndedWhileAgentWasDownIsReportedWithItsCode) {
-  LaunchFromDoomedAgent();
+  LaunchFromDoomedAgent("");  // nothing left unread: the shim goes at once
   Go();
   auto pidfd = OpenProcess(shim_);
   ASSERT_TRUE(pidfd.ok()) << pidfd.status();
@@ -127,8 +128,34 @@ TEST_F(ReattachTest, ContainerThatEndedWhileAgentWasDownIsReportedWithItsCode) {
   EXPECT_EQ(r->exit.status, 42);
 }
 
+TEST_F(ReattachTest, OutputWrittenWhileTheAgentIsDownIsNotLost) {
+  // The container ends while nobody reads: its shim records the exit and
+  // stays until the output is taken, by the next agent.
+  LaunchFromDoomedAgent("echo while down; echo on stderr >&2;");
+  Go();
+  for (int i = 0; i < 2000; ++i) {
+    auto exit = ReadExitRecord(state_dir_);
+    if (exit.ok()) {
+      break;
+    }
+    usleep(10000);
+  }
+  ASSERT_TRUE(ReadExitRecord(state_dir_).ok()) << "the container did not end";
+  auto r = Reattach(state_dir_, shim_, container_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->running) << "the shim left before its output was read";
+  EXPECT_EQ(ReadUntil(r->stdout_fd.get(), "while down\n"), "while down\n");
+  EXPECT_EQ(ReadUntil(r->stderr_fd.get(), "on stderr\n"), "on stderr\n");
+  pollfd p = {r->shim_pidfd.get(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 20000), 1);
+  auto exit = ReadExitRecord(state_dir_);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->status, 42);
+  ReapShim();
+}
+
 TEST_F(ReattachTest, ShimThatExitedButIsNotReapedYetGivesItsRecord) {
-  LaunchFromDoomedAgent();
+  LaunchFromDoomedAgent("");
   Go();
   auto pidfd = OpenProcess(shim_);
   ASSERT_TRUE(pidfd.ok()) << pidfd.status();
