@@ -37,6 +37,20 @@ constexpr int kStderrWFd = 9;
 constexpr int kExecWFd = 10;  // close-on-exec: EOF at the agent when the exec is done
 constexpr int kFirstFreeFd = 11;
 
+// rt_sigaction(2) without glibc's wrapper: the kernel's own struct (not
+// glibc's struct sigaction, whose layout differs), flags and mask empty.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+void SetDisposition(int sig, void (*handler)(int)) {
+  KernelSigaction act = {handler, 0, nullptr, 0};
+  syscall(SYS_rt_sigaction, sig, &act, nullptr, sizeof(act.mask));
+}
+
 void WriteAll(int fd, const void* data, size_t len) {
   const char* p = static_cast<const char*>(data);
   while (len > 0) {
@@ -53,6 +67,9 @@ void WriteAll(int fd, const void* data, size_t len) {
 }
 
 [[noreturn]] void Fail(int fd, Step step, int err, int index) {
+  // The reader may be gone (an agent killed mid-launch): EPIPE, not a
+  // SIGPIPE death that would read as "killed by signal 13".
+  SetDisposition(SIGPIPE, SIG_IGN);
   Report r;
   r.step = static_cast<int32_t>(step);
   r.err = err;
@@ -365,12 +382,9 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
 
   // Default dispositions and an empty mask (the agent ignores SIGPIPE and
   // its threads block signals).
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < 65; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) {
-      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+      SetDisposition(sig, SIG_DFL);
     }
   }
   uint64_t empty_mask = 0;
@@ -460,7 +474,7 @@ void RunShim(Plan& plan) {
   }
   setsid();
   // The agent may be gone when we report: EPIPE, not death.
-  signal(SIGPIPE, SIG_IGN);
+  SetDisposition(SIGPIPE, SIG_IGN);
 
   Report report;
   report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
@@ -533,10 +547,7 @@ void RunShim(Plan& plan) {
   int sig = info.si_status;
   rlimit no_core = {0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+  SetDisposition(sig, SIG_DFL);
   uint64_t mask = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, 8);
   syscall(SYS_kill, syscall(SYS_getpid), sig);

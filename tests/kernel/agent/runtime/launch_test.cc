@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -245,6 +246,26 @@ TEST_F(RuntimeTest, NoAgentFdReachesTheContainerOrTheShim) {
   EXPECT_LE(fds.size(), 8u);
   ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
   Finish(*launched);
+}
+
+TEST_F(RuntimeTest, ContainerStartsWithDefaultSignalsWhateverTheAgentHas) {
+  // An agent ignores SIGPIPE and its threads block signals; the shim ignores
+  // SIGPIPE too. None of it may reach the container.
+  struct sigaction ign = {}, old_pipe = {}, old_usr2 = {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  sigaction(SIGUSR2, &ign, &old_usr2);
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR1);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+  auto launched = Launch(Spec({"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}));
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  sigaction(SIGUSR2, &old_usr2, nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(Finish(*launched).out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
 
 TEST_F(RuntimeTest, ExitCodesComeThroughTheShim) {
