@@ -399,6 +399,7 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   (void)fcntl(err.first.get(), F_SETPIPE_SZ, 1 << 20);
   ASSIGN_OR_RETURN(auto report, Pipe());
   ASSIGN_OR_RETURN(auto exec, Pipe());
+  plan.launcher_pid = getpid();
   plan.devnull = devnull.get();
   plan.stdout_r = out.first.get();
   plan.stdout_w = out.second.get();

@@ -83,6 +83,11 @@ struct Plan {
   std::deque<std::string> strings;
   const char* Keep(std::string s) { return strings.emplace_back(std::move(s)).c_str(); }
 
+  // The launching process: until the agent has the shim's report, the shim
+  // dies with it (PR_SET_PDEATHSIG), and a shim whose launcher is already
+  // gone when it starts does nothing (shim.cc).
+  long launcher_pid = 0;
+
   // The agent's fds, moved by the shim into fixed slots (shim.cc).
   int devnull = -1;
   int stdout_r = -1, stdout_w = -1;

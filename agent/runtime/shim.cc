@@ -36,6 +36,9 @@ constexpr int kStdoutWFd = 8;
 constexpr int kStderrWFd = 9;
 constexpr int kExecWFd = 10;  // close-on-exec: EOF at the agent when the exec is done
 constexpr int kFirstFreeFd = 11;
+// The shim's exit status when its launcher died before it could start
+// anything (nobody waits for it then).
+constexpr int kShimLauncherGone = 125;
 
 // rt_sigaction(2) without glibc's wrapper: the kernel's own struct (not
 // glibc's struct sigaction, whose layout differs), flags and mask empty.
@@ -475,10 +478,21 @@ void RunShim(Plan& plan) {
   setsid();
   // The agent may be gone when we report: EPIPE, not death.
   SetDisposition(SIGPIPE, SIG_IGN);
+  // Until the agent has our report, we die with it: a shim whose agent was
+  // killed before the shim record exists must not start a container the
+  // next agent cannot know about (it would start the container again). Set
+  // first, then check the parent, so a death in between is seen either way.
+  // A death after the record is written leaves a record the next agent
+  // finds (and a container without its shim, which it kills and reports
+  // vanished): at most once.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+      syscall(SYS_getppid) != plan.launcher_pid) {
+    _exit(kShimLauncherGone);
+  }
 
   Report report;
   report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
-  const long launcher = syscall(SYS_getppid);
+  const long launcher = plan.launcher_pid;
   report.shim_start_time = StartTime(0);
   char record[kMaxRecordSize];
   size_t len = FormatIdentityRecord(record, ProcessId{report.shim_pid, report.shim_start_time});
@@ -525,6 +539,8 @@ void RunShim(Plan& plan) {
   }
   WriteAll(kReportFd, &report, sizeof(report));
   close(kReportFd);
+  // The agent has (or can find) both identities now: outlive it from here.
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   siginfo_t info;
   memset(&info, 0, sizeof(info));
