@@ -437,7 +437,25 @@ int Main(int argc, char** argv) {
     poll->Start();
   };
 
-  auto on_registered = [&](absl::StatusOr<RegisteredInstance> registered) {
+  bool created_default_cluster = false;
+  absl::AnyInvocable<void(absl::StatusOr<RegisteredInstance>)> on_registered;
+  on_registered = [&](absl::StatusOr<RegisteredInstance> registered) {
+    if (!registered.ok() && cfg.cluster == "default" && !created_default_cluster &&
+        EcsErrorName(registered.status()) == "ClusterNotFoundException") {
+      // As Amazon's agent: the default cluster is created on first use.
+      created_default_cluster = true;
+      LOG(INFO) << "cluster default does not exist: creating it";
+      client.Call("CreateCluster", R"({"clusterName":"default"})",
+                  [&](absl::StatusOr<std::string> created) {
+                    if (!created.ok()) {
+                      LOG(ERROR) << "failed to create cluster default: " << created.status();
+                    }
+                    registration.Register(register_body, [&](absl::StatusOr<RegisteredInstance> r) {
+                      on_registered(std::move(r));
+                    });
+                  });
+      return;
+    }
     if (!registered.ok()) {
       LOG(ERROR) << "registration failed: " << registered.status();
       metrics.SetRegistrationState("failed");
@@ -463,7 +481,9 @@ int Main(int argc, char** argv) {
     if (driver.skipped_limit_writes() > 0 && enforced) {
       LOG(WARNING) << driver.skipped_limit_writes() << " cgroup limit writes were skipped";
     }
-    registration.Register(register_body, on_registered);
+    registration.Register(register_body, [&](absl::StatusOr<RegisteredInstance> r) {
+      on_registered(std::move(r));
+    });
   });
 
   loop.Poll(signal_fd.get(), POLLIN, [&](int32_t) {
