@@ -19,7 +19,7 @@ std::vector<const TaskState*> FindByRuntimeId(const IntrospectionSource& source,
   source.ForEachTask([&](const TaskState& task) {
     for (const ContainerState& container : task.containers) {
       std::string_view runtime_id = container.runtime_id;
-      if (runtime_id.empty()) {
+      if (runtime_id.empty() || !container.created_at.has_value()) {
         continue;
       }
       if (prefix ? runtime_id.substr(0, id.size()) == id : runtime_id == id) {

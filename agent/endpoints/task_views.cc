@@ -84,8 +84,11 @@ json::object V1ContainerResponse(const TaskState& task, size_t index) {
   const ContainerState& state = task.containers[index];
   const ContainerSpec* spec = SpecOf(task.spec, index, state.name);
   json::object out;
-  out["DockerId"] = Str(state.runtime_id);
-  out["DockerName"] = Str(state.runtime_name);
+  // berth picks a container's ids when the task arrives; Docker has them
+  // only once the container is created, and so does this view.
+  const bool created = state.created_at.has_value();
+  out["DockerId"] = Str(created ? std::string_view(state.runtime_id) : std::string_view());
+  out["DockerName"] = Str(created ? std::string_view(state.runtime_name) : std::string_view());
   out["Name"] = Str(state.name);
   out["Image"] = Str(spec != nullptr ? std::string_view(spec->image) : std::string_view());
   if (!state.image_id.empty()) {

@@ -53,6 +53,8 @@ TEST_F(LookupPropertyTest, DockerIdAnswersMatchABruteForceModel) {
       for (ContainerState& c : task.containers) {
         // Short ids on purpose, so prefixes collide; some containers have none.
         c.runtime_id = rng.Uniform(5) == 0 ? "" : RandomId(rng, rng.Between(1, 16));
+        // Some ids are chosen but the container is not created yet.
+        if (rng.Uniform(4) == 0) c.created_at.reset();
       }
     }
     for (int q = 0; q < 40; ++q) {
@@ -60,7 +62,7 @@ TEST_F(LookupPropertyTest, DockerIdAnswersMatchABruteForceModel) {
       std::set<std::string> owners;  // the model: ARNs of tasks with a match
       for (const TaskState& task : source_.tasks) {
         for (const ContainerState& c : task.containers) {
-          bool match = !c.runtime_id.empty() &&
+          bool match = !c.runtime_id.empty() && c.created_at.has_value() &&
                        (id.size() <= 12 ? c.runtime_id.starts_with(id) : c.runtime_id == id);
           if (match) {
             owners.insert(task.spec.arn);

@@ -44,6 +44,8 @@ inline TaskState MakeTask(std::string_view id, std::string_view id_prefix,
     state.runtime_id = std::string(id_prefix) + std::to_string(i);
     state.runtime_id.resize(64, 'a');
     state.runtime_name = "ecs-nginx-5-" + std::string(name) + "-e4f0a1b2c3d4e5f6a7b8";
+    // Created: the ids show (a container's ids are hidden until then).
+    state.created_at = absl::FromUnixSeconds(1714557601);
     task.containers.push_back(state);
     ++i;
   }
