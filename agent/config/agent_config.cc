@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/config/attribute_rules.h"
 #include "agent/config/config_values.h"
+#include "agent/config/go_duration.h"
 #include "io/absl_compat.h"
 
 namespace berth::agent::config {
@@ -418,6 +419,35 @@ const std::vector<std::string_view>& KnownLoggingDrivers() {
 
 bool IsImplementedLoggingDriver(std::string_view driver) {
   return driver == "json-file" || driver == "none";
+}
+
+std::string Summary(const AgentConfig& c) {
+  auto join = [](const auto& items) {
+    std::string out;
+    for (const auto& item : items) {
+      absl::StrAppend(&out, out.empty() ? "" : ",", item);
+    }
+    return absl::StrCat("[", out, "]");
+  };
+  std::string out = absl::StrCat(
+      "cluster=", c.cluster, " backend=", c.backend_url, " region=", c.region,
+      " datadir=", c.data_dir, " checkpoint=", c.checkpoint ? "true" : "false",
+      " reserved_memory=", c.reserved_memory_mib, "MiB reserved_ports=", join(c.reserved_ports),
+      " reserved_ports_udp=", join(c.reserved_ports_udp));
+  if (c.dynamic_host_port_range.has_value()) {
+    absl::StrAppend(&out, " dynamic_ports=", c.dynamic_host_port_range->first, "-",
+                    c.dynamic_host_port_range->last);
+  }
+  absl::StrAppend(&out, " stop_timeout=", FormatGoDuration(c.container_stop_timeout),
+                  " cleanup_wait=", FormatGoDuration(c.task_cleanup_wait),
+                  " logging_drivers=", join(c.available_logging_drivers),
+                  " cgroup_path=", c.cgroup_path);
+  if (c.task_pids_limit.has_value()) {
+    absl::StrAppend(&out, " task_pids_limit=", *c.task_pids_limit);
+  }
+  absl::StrAppend(&out, " introspection=", c.introspection_address.ToString(),
+                  " metadata=", c.metadata_address.ToString());
+  return out;
 }
 
 absl::StatusOr<AgentConfig> ConfigFromVariables(const EnvMap& file, const EnvMap& environment) {

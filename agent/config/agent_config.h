@@ -132,6 +132,11 @@ absl::StatusOr<AgentConfig> ConfigFromVariables(const EnvMap& file, const EnvMap
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, bool path_given,
                                             const EnvMap& environment);
 
+// One line for the start-up log with the settings that shape the node
+// (no credentials are part of AgentConfig): "cluster=prod
+// backend=http://127.0.0.1:8080 region=us-east-1 datadir=... ...".
+std::string Summary(const AgentConfig& config);
+
 // Logging drivers the Amazon agent accepts in ECS_AVAILABLE_LOGGING_DRIVERS,
 // and those berth implements.
 const std::vector<std::string_view>& KnownLoggingDrivers();

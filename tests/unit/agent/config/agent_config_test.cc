@@ -416,6 +416,18 @@ TEST(AgentConfigTest, BerthKnobs) {
   Error("BERTH_METADATA_ADDR", "[::1]:70000");
 }
 
+TEST(AgentConfigTest, SummaryForTheStartupLog) {
+  EXPECT_EQ(Summary(AgentConfig{}),
+            "cluster=default backend=http://127.0.0.1:8080 region=us-east-1 "
+            "datadir=/var/lib/ecs/data checkpoint=true reserved_memory=0MiB "
+            "reserved_ports=[22,2375,2376,51678,51679] reserved_ports_udp=[] stop_timeout=30s "
+            "cleanup_wait=3h logging_drivers=[json-file,none] cgroup_path=/sys/fs/cgroup "
+            "introspection=127.0.0.1:51678 metadata=127.0.0.1:51679");
+  AgentConfig c = Load({{"ECS_DYNAMIC_HOST_PORT_RANGE", "100-200"}, {"ECS_TASK_PIDS_LIMIT", "64"}});
+  EXPECT_THAT(Summary(c), HasSubstr(" dynamic_ports=100-200 "));
+  EXPECT_THAT(Summary(c), HasSubstr(" task_pids_limit=64 "));
+}
+
 TEST(AgentConfigTest, LoadAgentConfigReadsTheFileUnderTheEnvironment) {
   test::TempDir dir;
   std::string path = dir.WriteFile("ecs.config",
