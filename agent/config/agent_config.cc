@@ -463,10 +463,13 @@ absl::StatusOr<AgentConfig> ConfigFromVariables(const EnvMap& file, const EnvMap
 }
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, bool path_given,
-                                            const EnvMap& environment) {
+                                            const EnvMap& environment, EnvMap* variables) {
   absl::StatusOr<EnvMap> file = ReadEnvFile(path, path_given);
   if (!file.ok()) {
     return file.status();
+  }
+  if (variables != nullptr) {
+    *variables = LayerEnvironment(*file, environment);
   }
   return ConfigFromVariables(*file, environment);
 }

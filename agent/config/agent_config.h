@@ -128,9 +128,14 @@ struct AgentConfig {
 absl::StatusOr<AgentConfig> ConfigFromVariables(const EnvMap& file, const EnvMap& environment);
 
 // Reads `path` (missing is fine unless `path_given`), layers `environment`
-// on top and builds the configuration.
+// on top and builds the configuration. `variables`, when given, receives the
+// file layered under the environment: what LoadAwsCredentials takes, so that
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in ecs.config work as they do
+// for Amazon's agent (it is filled even when the config is invalid, if the
+// file was read).
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, bool path_given,
-                                            const EnvMap& environment);
+                                            const EnvMap& environment,
+                                            EnvMap* variables = nullptr);
 
 // One line for the start-up log with the settings that shape the node
 // (no credentials are part of AgentConfig): "cluster=prod

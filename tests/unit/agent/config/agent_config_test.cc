@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "agent/config/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "temp_dir.h"
@@ -436,6 +437,24 @@ TEST(AgentConfigTest, LoadAgentConfigReadsTheFileUnderTheEnvironment) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cluster, "env");
   EXPECT_EQ(c->reserved_memory_mib, 64);
+}
+
+TEST(AgentConfigTest, LoadAgentConfigHandsOutTheLayeredVariablesForCredentials) {
+  test::TempDir dir;
+  std::string path = dir.WriteFile(
+      "ecs.config", "AWS_ACCESS_KEY_ID=FILEKEY\nAWS_SECRET_ACCESS_KEY=filesecret\nECS_CLUSTER=a\n");
+  EnvMap variables;
+  absl::StatusOr<AgentConfig> c =
+      LoadAgentConfig(path, true, {{"AWS_SECRET_ACCESS_KEY", "envsecret"}}, &variables);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(variables.at("AWS_ACCESS_KEY_ID"), "FILEKEY");
+  EXPECT_EQ(variables.at("AWS_SECRET_ACCESS_KEY"), "envsecret");
+  EXPECT_EQ(variables.at("ECS_CLUSTER"), "a");
+  absl::StatusOr<AwsCredentials> credentials = LoadAwsCredentials(variables);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  EXPECT_EQ(credentials->access_key_id, "FILEKEY");
+  EXPECT_EQ(credentials->secret_access_key, "envsecret");
+  EXPECT_THAT(c->ignored_variables, IsEmpty());
 }
 
 TEST(AgentConfigTest, LoadAgentConfigMissingFile) {
