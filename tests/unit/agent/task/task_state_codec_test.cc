@@ -46,6 +46,59 @@ TEST(TaskStateCodecTest, RandomChangesRoundTrip) {
   }
 }
 
+// Format 1 as this agent first wrote it: a state directory written by this
+// version must load in every later one (a change to the format is a new
+// format number and a migration, never a silent reinterpretation).
+constexpr char kFormat1State[] =
+    R"({"format":1,"spec":{"arn":"arn:aws:ecs:us-east-1:000000000000:task/prod/e43da1a8f34c2e22)"
+    R"(559163d4e82ac37e","id":"e43da1a8f34c2e22559163d4e82ac37e","clusterArn":"arn:aws:ecs:us-e)"
+    R"(ast-1:000000000000:cluster/prod","containerInstanceArn":"arn:aws:ecs:us-east-1:000000000)"
+    R"(000:container-instance/prod/6d2e5ee6d7fd151c8a20529b9bf8793a","taskDefinitionArn":"arn:a)"
+    R"(ws:ecs:us-east-1:000000000000:task-definition/one:1","family":"one","revision":1,"desire)"
+    R"(dStatus":"RUNNING","networkMode":"host","launchType":"EC2","availabilityZone":"us-east-1)"
+    R"(a","group":"family:one","startedBy":"","version":1,"containers":[{"name":"sleep","image")"
+    R"(:"busybox","cpu":0,"memory":64,"essential":true,"command":["sleep","3600"],"environment")"
+    R"(:[],"portMappings":[{"containerPort":9000}],"dependsOn":[],"initProcessEnabled":false,"r)"
+    R"(eadonlyRootFilesystem":false,"logDriver":"json-file","dockerLabels":[]}]},"known":"STOPP)"
+    R"(ED","desired":"STOPPED","containers":[{"name":"sleep","known":"STOPPED","desired":"RUNNI)"
+    R"(NG","runtimeId":"","runtimeName":"","imageId":"","imageDigest":"","metadataId":"","shim")"
+    R"(:{"pid":0,"startTime":0},"process":{"pid":0,"startTime":0},"exitCode":137,"reason":"OutO)"
+    R"(fMemoryError: Container killed due to memory usage","oomKilled":true,"networkBindings":[)"
+    R"(]}],"stopReason":"Essential container in task exited","executionStoppedAtNs":17000000990)"
+    R"(00000000,"stoppedAtNs":1700000100000000000})";
+constexpr char kFormat1Change[] =
+    R"({"format":1,"seq":13,"clusterArn":"arn:aws:ecs:us-east-1:000000000000:cluster/prod","tas)"
+    R"(kArn":"arn:aws:ecs:us-east-1:000000000000:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0","s)"
+    R"(tatus":"STOPPED","reason":"Essential container in task exited","containers":[{"container)"
+    R"(Name":"app","runtimeId":"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc)"
+    R"(c","status":"STOPPED","exitCode":1,"reason":"CannotStartContainerError: exec: \"app\": n)"
+    R"(ot found","imageDigest":"sha256:22222222222222222222222222222222222222222222222222222222)"
+    R"(22222222","networkBindings":[]}],"pullStartedAtNs":1700000000500000000,"pullStoppedAtNs")"
+    R"(:1700000000900000000,"executionStoppedAtNs":1700000200000000000})";
+
+TEST(TaskStateCodecTest, Format1RecordsStillLoadAndReencodeTheSame) {
+  absl::StatusOr<TaskState> state = DecodeTaskState(kFormat1State);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->spec.id, "e43da1a8f34c2e22559163d4e82ac37e");
+  EXPECT_EQ(state->spec.network_mode, ecs::NetworkMode::kHost);
+  EXPECT_EQ(state->known, TaskStatus::kStopped);
+  ASSERT_EQ(state->containers.size(), 1u);
+  EXPECT_EQ(state->containers[0].exit_code, 137);
+  EXPECT_TRUE(state->containers[0].oom_killed);
+  EXPECT_EQ(state->stopped_at, absl::FromUnixSeconds(1700000100));
+  EXPECT_EQ(state->pull_started_at, std::nullopt);
+  EXPECT_EQ(EncodeTaskState(*state), kFormat1State);
+
+  absl::StatusOr<TaskChange> change = DecodeTaskChange(kFormat1Change);
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_EQ(change->seq, 13u);
+  EXPECT_EQ(change->status, "STOPPED");
+  ASSERT_EQ(change->containers.size(), 1u);
+  EXPECT_EQ(change->containers[0].exit_code, 1);
+  EXPECT_EQ(change->execution_stopped_at, absl::FromUnixSeconds(1700000200));
+  EXPECT_EQ(EncodeTaskChange(*change), kFormat1Change);
+}
+
 TEST(TaskStateCodecTest, TimesKeepTheirNanoseconds) {
   std::mt19937_64 rng(1);
   TaskState state = RandomState(rng);
