@@ -138,15 +138,20 @@ int Main(int argc, char** argv) {
     }
   }
 
-  const config::EnvMap environment = config::ProcessEnvironment();
+  const config::EnvMap process_environment = config::ProcessEnvironment();
+  // ecs.config under the environment: credentials and BERTH_INIT_PATH may be
+  // in either, as for Amazon's agent (ecs-init passes the file as the
+  // agent's environment).
+  config::EnvMap environment = process_environment;
   absl::StatusOr<config::AgentConfig> loaded =
-      config::LoadAgentConfig(config_path, config_given, environment);
+      config::LoadAgentConfig(config_path, config_given, process_environment, &environment);
   if (!loaded.ok()) {
     std::cerr << "berth-agent: refusing to start: " << loaded.status().message() << "\n";
     return 1;
   }
   const config::AgentConfig& cfg = *loaded;
   log::SetMinSeverity(cfg.log_level);
+  LOG(INFO) << "configuration: " << config::Summary(cfg);
   for (const std::string& name : cfg.ignored_variables) {
     LOG(INFO) << "ignoring " << name << ": berth-agent does not use it";
   }
