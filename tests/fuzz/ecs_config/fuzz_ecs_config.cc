@@ -114,6 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK(from_file.status().message() == from_env.status().message());
     return 0;
   }
+  CHECK(Summary(*from_file).substr(0, 8) == "cluster=");
   CheckRegistration(*from_file);
   return 0;
 }
