@@ -41,7 +41,8 @@ struct PortRange {
   friend bool operator==(const PortRange&, const PortRange&) = default;
 };
 
-// A listen address: IPv4 or IPv6 literal ("::1"; written "[::1]:51678"), port.
+// A listen address: IPv4 or IPv6 literal ("::1"; written "[::1]:51678"), port
+// (0: any free port).
 struct ListenAddress {
   std::string host = {};
   int port = 0;

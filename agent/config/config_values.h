@@ -39,7 +39,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseStringMap(std::string_vi
 // A JSON array of strings.
 absl::StatusOr<std::vector<std::string>> ParseStringList(std::string_view name,
                                                          std::string_view value);
-// "host:port" with a numeric IPv4 host or "[IPv6]", port 1–65535.
+// "host:port" with a numeric IPv4 host or "[IPv6]", port 0–65535.
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view name, std::string_view value);
 // "http(s)://host[:port][/]" → "http(s)://host[:port]".
 absl::StatusOr<std::string> ParseBackendUrl(std::string_view name, std::string_view value);

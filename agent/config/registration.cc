@@ -72,7 +72,8 @@ absl::StatusOr<RegisterRequest> BuildRegisterRequest(const AgentConfig& config,
   }
   std::vector<int> ports = config.reserved_ports;
   for (int own : {config.introspection_address.port, config.metadata_address.port}) {
-    if (std::find(ports.begin(), ports.end(), own) == ports.end()) {
+    // Port 0 (any free port, for tests running several agents) is no port.
+    if (own != 0 && std::find(ports.begin(), ports.end(), own) == ports.end()) {
       ports.push_back(own);
     }
   }

@@ -99,6 +99,13 @@ TEST(RegistrationTest, MovedEndpointsReserveTheirPorts) {
               ElementsAre("22", "2375", "2376", "51678", "51679", "9000"));
 }
 
+TEST(RegistrationTest, EndpointsOnAnyFreePortReserveNothing) {
+  AgentConfig config = Config({{"ECS_RESERVED_PORTS", "[22]"},
+                               {"BERTH_INTROSPECTION_ADDR", "127.0.0.1:0"},
+                               {"BERTH_METADATA_ADDR", "127.0.0.1:0"}});
+  EXPECT_THAT(Build(config).total_resources[2].string_set_value, ElementsAre("22"));
+}
+
 TEST(RegistrationTest, ReservedMemoryEqualToHostIsZero) {
   AgentConfig config = Config({{"ECS_RESERVED_MEMORY", "7852"}});
   EXPECT_EQ(Build(config).total_resources[1].integer_value, 0);
