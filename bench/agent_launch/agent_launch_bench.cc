@@ -63,6 +63,10 @@ class TimingSink final : public agent::EngineSink {
         state.containers[0].known == agent::ContainerStatus::kRunning) {
       running_at_ = absl::Now();
     }
+    if (!intent_at_.has_value() && !state.containers.empty() &&
+        state.containers[0].known == agent::ContainerStatus::kCreated) {
+      intent_at_ = absl::Now();  // the start intent, persisted before Start
+    }
     if (state.containers.size() == 1 && !state.containers[0].reason.empty()) {
       failure_ = state.containers[0].reason;
     }
@@ -74,15 +78,18 @@ class TimingSink final : public agent::EngineSink {
   }
   void Reset() {
     running_at_.reset();
+    intent_at_.reset();
     failure_.clear();
   }
   std::optional<absl::Time> running_at() const { return running_at_; }
+  std::optional<absl::Time> intent_at() const { return intent_at_; }
   const std::string& failure() const { return failure_; }
   int forgotten() const { return forgotten_; }
 
  private:
   agent::EngineSink& next_;
   std::optional<absl::Time> running_at_;
+  std::optional<absl::Time> intent_at_;
   std::string failure_;
   int forgotten_ = 0;
 };
@@ -219,7 +226,7 @@ int Run(const Flags& flags) {
     return done();
   };
 
-  std::vector<double> agent_ms, floor_ms;
+  std::vector<double> agent_ms, floor_ms, before_start_ms, start_ms;
   std::string failure;
   const int warmup = 5;
   for (int i = 0; i < flags.samples + warmup && failure.empty(); ++i) {
@@ -256,6 +263,10 @@ int Run(const Flags& flags) {
     }
     if (i >= warmup) {
       agent_ms.push_back(absl::ToDoubleMilliseconds(took));
+      if (sink.intent_at().has_value()) {
+        before_start_ms.push_back(absl::ToDoubleMilliseconds(*sink.intent_at() - start));
+        start_ms.push_back(absl::ToDoubleMilliseconds(*sink.running_at() - *sink.intent_at()));
+      }
       floor_ms.push_back(absl::ToDoubleMilliseconds(*f));
     }
   }
@@ -269,9 +280,11 @@ int Run(const Flags& flags) {
   std::cout << absl::StrFormat(
       "{\"samples\": %d, \"cgroup_limits_enforced\": %s,\n"
       " \"agent\": %s,\n \"floor\": %s,\n"
+      " \"agent_phases\": {\"to_start_intent\": %s,\n                  \"start_to_running\": %s},\n"
       " \"ratio_p50\": %.2f, \"ratio_p99\": %.2f, \"goal_ratio_p50\": 2.0}\n",
       static_cast<int>(agent_ms.size()), root->enforces_limits() ? "true" : "false", Json(a),
-      Json(f), a.p50_ms / f.p50_ms, a.p99_ms / f.p99_ms);
+      Json(f), Json(Summarize(before_start_ms)), Json(Summarize(start_ms)), a.p50_ms / f.p50_ms,
+      a.p99_ms / f.p99_ms);
   if (!flags.keep) {
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
