@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <utility>
 
@@ -134,10 +135,90 @@ struct AgentStateStore::Db {
   }
 };
 
+// The second connection and the bookkeeping of background checkpoints,
+// shared with the jobs on the worker pool so they never outlive it.
+struct AgentStateStore::Checkpointer {
+  sqlite::DbPtr db;  // used only on the worker thread (one job at a time)
+  io::WorkerPool* pool = nullptr;
+  int pages = 1000;
+  bool running = false;             // loop thread only
+  int last_start = 0;               // WAL pages when the last one started; loop thread only
+  std::atomic<uint64_t> done{0};
+  std::string path;
+
+  // SQLite's WAL hook: after each commit on the loop thread, with the WAL's
+  // size in pages.
+  static int OnCommit(void* arg, sqlite3*, const char*, int pages) {
+    auto* self = static_cast<std::shared_ptr<Checkpointer>*>(arg);
+    (*self)->MaybeStart(*self, pages);
+    return SQLITE_OK;
+  }
+
+  void MaybeStart(const std::shared_ptr<Checkpointer>& self, int wal_pages) {
+    if (wal_pages < last_start) {
+      last_start = 0;  // the WAL was restarted after a complete checkpoint
+    }
+    // Once per `pages` new frames: a checkpoint that could not finish (the
+    // writer moved on meanwhile) is not retried after every commit.
+    if (running || wal_pages - last_start < pages) {
+      return;
+    }
+    running = true;
+    last_start = wal_pages;
+    pool->Submit<absl::Status>(
+        [self]() -> absl::Status {
+          int log = 0;
+          int copied = 0;
+          int rc = sqlite3_wal_checkpoint_v2(self->db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             &log, &copied);
+          if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            return sqlite::SqliteStatus(self->db.get(), rc,
+                                        absl::StrCat("checkpoint ", self->path));
+          }
+          self->done.fetch_add(1);
+          return absl::OkStatus();
+        },
+        [self](absl::Status status) {
+          self->running = false;
+          if (!status.ok()) {
+            LOG(WARNING) << status;
+          }
+        });
+  }
+};
+
 AgentStateStore::AgentStateStore(std::string path, std::unique_ptr<Db> db)
     : path_(std::move(path)), db_(std::move(db)) {}
 
-AgentStateStore::~AgentStateStore() = default;
+AgentStateStore::~AgentStateStore() {
+  if (checkpointer_ != nullptr) {
+    sqlite3_wal_hook(db_->raw(), nullptr, nullptr);
+  }
+}
+
+absl::Status AgentStateStore::EnableBackgroundCheckpoints(io::WorkerPool& pool, int pages) {
+  if (wal_fd_ == nullptr || checkpointer_ != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "failed to enable background checkpoints of ", path_,
+        checkpointer_ != nullptr ? ": already enabled" : ": no WAL file (in memory?)"));
+  }
+  auto checkpointer = std::make_shared<Checkpointer>();
+  ASSIGN_OR_RETURN(checkpointer->db,
+                   sqlite::OpenDb(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX));
+  sqlite3_busy_timeout(checkpointer->db.get(), 1000);
+  checkpointer->pool = &pool;
+  checkpointer->pages = pages;
+  checkpointer->path = path_;
+  RETURN_IF_ERROR(sqlite::Exec(db_->raw(), "PRAGMA wal_autocheckpoint = 0",
+                               "turn off automatic checkpoints"));
+  checkpointer_ = std::move(checkpointer);
+  sqlite3_wal_hook(db_->raw(), &Checkpointer::OnCommit, &checkpointer_);
+  return absl::OkStatus();
+}
+
+uint64_t AgentStateStore::background_checkpoints() const {
+  return checkpointer_ == nullptr ? 0 : checkpointer_->done.load();
+}
 
 absl::StatusOr<std::unique_ptr<AgentStateStore>> AgentStateStore::Open(
     const AgentStateOptions& options) {

@@ -126,6 +126,16 @@ class AgentStateStore {
   // Drops a report berth-control acknowledged (or that can never be sent).
   absl::Status DeleteReport(uint64_t seq);
 
+  // Moves SQLite's checkpoints (copying the WAL back into agent.db, with two
+  // fsyncs) off the loop thread: automatic checkpoints stop, and once the WAL
+  // holds `pages` pages a PASSIVE checkpoint runs on `pool` over a second
+  // connection (writers are not blocked by it). Not for in-memory stores.
+  // `pool` must outlive the store's last checkpoint (destroy the pool first:
+  // it finishes what is queued).
+  absl::Status EnableBackgroundCheckpoints(io::WorkerPool& pool, int pages = 1000);
+  // Background checkpoints completed (for tests and metrics).
+  uint64_t background_checkpoints() const;
+
   // Number of fsynced / unsynced commits so far (for tests and metrics).
   uint64_t synced_commits() const { return synced_commits_; }
   uint64_t unsynced_commits() const { return unsynced_commits_; }
@@ -160,6 +170,8 @@ class AgentStateStore {
   // synchronous FULL commit is used instead). SQLite keeps the WAL file
   // (the same inode) while the connection is open.
   std::shared_ptr<const int> wal_fd_;
+  struct Checkpointer;
+  std::shared_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace berth::agent
