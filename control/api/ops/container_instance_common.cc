@@ -41,9 +41,12 @@ bool ValidValue(std::string_view value) {
   return true;
 }
 
+// The agent's own attributes: ECS's, and berth-agent's "berth." ones
+// (berth.cgroup-enforcement), which must not use up a user's ten.
 bool IsBuiltIn(std::string_view name) {
   return absl::StartsWith(Absl(name), "ecs.") ||
-         absl::StartsWith(Absl(name), "com.amazonaws.ecs.");
+         absl::StartsWith(Absl(name), "com.amazonaws.ecs.") ||
+         absl::StartsWith(Absl(name), "berth.");
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ boost::json::object ContainerInstanceToJson(const state::Model& model,
 // may not use the reserved "ecs." prefix; the agent's are taken as sent.
 absl::Status ValidateAttributes(const std::vector<ecs::Attribute>& attributes, bool custom);
 
-// The number of custom attributes (not "ecs." or "com.amazonaws.ecs.").
+// The number of custom attributes (not "ecs.", "com.amazonaws.ecs." or the
+// agent's "berth.").
 size_t CustomAttributeCount(const std::vector<ecs::Attribute>& attributes);
 inline constexpr size_t kMaxCustomAttributes = 10;
 

@@ -18,7 +18,8 @@ class AttributeOpsTest : public ::testing::Test {
     h_.Ok("CreateCluster", R"({"clusterName":"prod"})");
     boost::json::object out = h_.Ok(
         "RegisterContainerInstance",
-        R"({"cluster":"prod","attributes":[{"name":"ecs.instance-type","value":"t3.small"}]})");
+        R"({"cluster":"prod","attributes":[{"name":"ecs.instance-type","value":"t3.small"},)"
+        R"({"name":"berth.cgroup-enforcement","value":"false"}]})");
     arn_ = std::string(out.at("containerInstance").at("containerInstanceArn").as_string());
     id_ = arn_.substr(arn_.rfind('/') + 1);
   }
@@ -67,6 +68,7 @@ TEST_F(AttributeOpsTest, RulesLimitsAndUnknownTargets) {
               StartsWith("InvalidParameterException"));
   EXPECT_THAT(h_.Error("ListAttributes", R"({"cluster":"prod","targetType":"task"})"),
               StartsWith("InvalidParameterException"));
+  // The agent's ecs.* and berth.* attributes do not count against the ten.
   for (int i = 0; i < 10; ++i) {
     h_.Ok("PutAttributes", Put(absl::StrCat("a", i), "v", id_));
   }
