@@ -41,15 +41,13 @@ bool ValidValue(std::string_view value) {
   return true;
 }
 
-// The agent's own attributes: ECS's, and berth-agent's "berth." ones
-// (berth.cgroup-enforcement), which must not use up a user's ten.
-bool IsBuiltIn(std::string_view name) {
+}  // namespace
+
+bool IsBuiltInAttribute(std::string_view name) {
   return absl::StartsWith(Absl(name), "ecs.") ||
          absl::StartsWith(Absl(name), "com.amazonaws.ecs.") ||
          absl::StartsWith(Absl(name), "berth.");
 }
-
-}  // namespace
 
 const state::ContainerInstanceEntry* FindInstance(const state::Model& model,
                                                   std::string_view cluster,
@@ -134,7 +132,7 @@ absl::Status ValidateAttributes(const std::vector<ecs::Attribute>& attributes, b
 size_t CustomAttributeCount(const std::vector<ecs::Attribute>& attributes) {
   size_t count = 0;
   for (const ecs::Attribute& attribute : attributes) {
-    count += IsBuiltIn(attribute.name) ? 0 : 1;
+    count += IsBuiltInAttribute(attribute.name) ? 0 : 1;
   }
   return count;
 }

@@ -44,8 +44,12 @@ boost::json::object ContainerInstanceToJson(const state::Model& model,
 // may not use the reserved "ecs." prefix; the agent's are taken as sent.
 absl::Status ValidateAttributes(const std::vector<ecs::Attribute>& attributes, bool custom);
 
-// The number of custom attributes (not "ecs.", "com.amazonaws.ecs." or the
-// agent's "berth.").
+// The agent's own attributes: ECS's ("ecs.", "com.amazonaws.ecs.") and
+// berth-agent's ("berth.", e.g. berth.cgroup-enforcement). The others are
+// custom: at most ten per instance, and kept across re-registrations.
+bool IsBuiltInAttribute(std::string_view name);
+
+// The number of custom attributes.
 size_t CustomAttributeCount(const std::vector<ecs::Attribute>& attributes);
 inline constexpr size_t kMaxCustomAttributes = 10;
 

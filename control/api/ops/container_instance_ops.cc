@@ -137,7 +137,25 @@ absl::StatusOr<boost::json::object> RegisterContainerInstance(OpContext& ctx, co
   }
   entry.instance.registered_resources = resources.value_or(std::vector<ecs::Resource>{});
   entry.instance.remaining_resources = entry.instance.registered_resources;
+  // A re-registration replaces the agent's attributes (its capabilities may
+  // have changed) and keeps the custom ones it does not name: Amazon's agent
+  // sends ECS_INSTANCE_ATTRIBUTES only at the first registration, and those
+  // added with PutAttributes must survive an agent restart.
+  std::vector<ecs::Attribute> kept;
+  if (arn.has_value()) {
+    for (ecs::Attribute& a : entry.instance.attributes) {
+      if (IsBuiltInAttribute(a.name)) continue;
+      bool named = false;
+      for (const ecs::Attribute& n : attributes.value_or(std::vector<ecs::Attribute>{})) {
+        named = named || n.name == a.name;
+      }
+      if (!named) kept.push_back(std::move(a));
+    }
+  }
   entry.instance.attributes = attributes.value_or(std::vector<ecs::Attribute>{});
+  for (ecs::Attribute& a : kept) {
+    entry.instance.attributes.push_back(std::move(a));
+  }
   if (document.has_value()) {
     ApplyIdentityDocument(*document, entry.instance);
   }

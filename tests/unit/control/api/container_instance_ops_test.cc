@@ -9,6 +9,7 @@ namespace berth::control {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::Json;
 
@@ -69,6 +70,25 @@ TEST_F(ContainerInstanceOpsTest, ReRegistrationKeepsTheIdentity) {
               StartsWith("ClientException"));
   EXPECT_THAT(h_.Error("RegisterContainerInstance", R"({"cluster":"nope"})"),
               StartsWith("ClusterNotFoundException"));
+}
+
+TEST_F(ContainerInstanceOpsTest, ReRegistrationReplacesTheAgentsAttributesAndKeepsCustomOnes) {
+  std::string arn = Register();
+  h_.Ok("PutAttributes", absl::StrCat(R"({"cluster":"prod","attributes":[{"name":"stack",)",
+                                      R"("value":"blue","targetId":")", arn, R"("}]})"));
+  boost::json::object out = h_.Ok(
+      "RegisterContainerInstance",
+      absl::StrCat(R"({"cluster":"prod","containerInstanceArn":")", arn,
+                   R"(","attributes":[{"name":"ecs.os-type","value":"linux"},)"
+                   R"({"name":"berth.cgroup-enforcement","value":"true"},)"
+                   R"({"name":"rack","value":"r2"}]})"));
+  std::string attributes = Json(out.at("containerInstance").at("attributes"));
+  EXPECT_THAT(attributes, HasSubstr(R"({"name":"stack","value":"blue"})"))
+      << "PutAttributes' attribute survives the agent's re-registration";
+  EXPECT_THAT(attributes, HasSubstr(R"({"name":"rack","value":"r2"})"));
+  EXPECT_THAT(attributes, HasSubstr(R"("berth.cgroup-enforcement","value":"true")"));
+  EXPECT_THAT(attributes, Not(HasSubstr("us-east-1a")))
+      << "the first registration's agent attributes are replaced";
 }
 
 TEST_F(ContainerInstanceOpsTest, DescribeByIdOrArnAndReportsMissing) {
