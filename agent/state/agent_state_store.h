@@ -130,8 +130,8 @@ class AgentStateStore {
   // fsyncs) off the loop thread: automatic checkpoints stop, and once the WAL
   // holds `pages` pages a PASSIVE checkpoint runs on `pool` over a second
   // connection (writers are not blocked by it). Not for in-memory stores.
-  // `pool` must outlive the store's last checkpoint (destroy the pool first:
-  // it finishes what is queued).
+  // `pool` must outlive the store (commits submit to it); a checkpoint still
+  // running when the store goes away finishes on its own connection.
   absl::Status EnableBackgroundCheckpoints(io::WorkerPool& pool, int pages = 1000);
   // Background checkpoints completed (for tests and metrics).
   uint64_t background_checkpoints() const;
