@@ -207,6 +207,12 @@ int Main(int argc, char** argv) {
     return 1;
   }
   AgentStateStore& store = **store_or;
+  if (cfg.checkpoint) {
+    // SQLite's checkpoints (two fsyncs) on a worker, not on a launch.
+    if (absl::Status s = store.EnableBackgroundCheckpoints(pool); !s.ok()) {
+      LOG(WARNING) << "checkpoints stay on the loop thread: " << s;
+    }
+  }
   absl::StatusOr<AgentSnapshot> snapshot = store.Load();
   if (!snapshot.ok()) {
     LOG(ERROR) << "refusing to start: the state in " << store.path()
@@ -430,9 +436,16 @@ int Main(int argc, char** argv) {
     poll = std::make_unique<PollSession>(
         loop, client, rng, poll_options, arn, store.applied_seq(), apply,
         [&](absl::AnyInvocable<void(absl::StatusOr<std::string>)> done) {
-          registration.Register(register_body, [done = std::move(done)](
+          registration.Register(register_body, [&, done = std::move(done)](
                                                    absl::StatusOr<RegisteredInstance> r) mutable {
             if (!r.ok()) {
+              if (RegistrationExitCode(r.status()) == kExitTerminal) {
+                // berth-control refuses this instance for good (e.g. it no
+                // longer knows the saved ARN): retrying cannot help.
+                LOG(ERROR) << "re-registration refused: " << r.status();
+                metrics.SetRegistrationState("failed");
+                stop(kExitTerminal);
+              }
               done(r.status());
             } else {
               done(r->arn);

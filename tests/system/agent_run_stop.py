@@ -90,7 +90,9 @@ def main(s):
 
     # An essential container that exits on its own stops the task.
     s.register(control, "quitter", [
-        {"name": "main", "image": image, "memory": 32, "command": ["sh", "-c", "exit 3"]},
+        # main exits once side has had time to install its SIGTERM handler
+        # (a PID 1 without one ignores SIGTERM and is killed at the timeout).
+        {"name": "main", "image": image, "memory": 32, "command": ["sh", "-c", "sleep 1; exit 3"]},
         {"name": "side", "image": image, "essential": False, "memory": 32,
          "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]},
     ])
