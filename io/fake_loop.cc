@@ -93,7 +93,9 @@ void FakeLoop::AdvanceTime(absl::Duration d) {
 }
 
 TimerId FakeLoop::AddTimer(absl::Duration delay, absl::AnyInvocable<void()> fn) {
-  return timers_.Add(clock_.Monotonic() + delay, std::move(fn));
+  // The fake clock counts whole nanoseconds: a deadline between two of them
+  // would never be reached (AdvanceTime would spin on it).
+  return timers_.Add(clock_.Monotonic() + absl::Ceil(delay, absl::Nanoseconds(1)), std::move(fn));
 }
 
 bool FakeLoop::CancelTimer(TimerId id) { return timers_.Cancel(id); }

@@ -30,6 +30,17 @@ TEST(FakeLoopTest, TimerSeesItsOwnDeadlineAsNow) {
   EXPECT_EQ(seen, absl::Seconds(7));
 }
 
+// Regression: a delay with a sub-nanosecond part (a jittered backoff) made
+// AdvanceTime spin for ever, the clock being whole nanoseconds.
+TEST(FakeLoopTest, ASubNanosecondDelayFiresAtTheNextNanosecond) {
+  FakeLoop loop;
+  int fired = 0;
+  loop.AddTimer(absl::Milliseconds(250) * 1.0000000003, [&] { ++fired; });
+  loop.AdvanceTime(absl::Seconds(1));
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(loop.time().Monotonic(), absl::Seconds(1));
+}
+
 TEST(FakeLoopTest, PostFromAnotherThreadRunsOnRun) {
   FakeLoop loop;
   int ran = 0;
