@@ -266,6 +266,7 @@ int Main(int argc, char** argv) {
   client_options.region = cfg.region;
   client_options.credentials.access_key_id = credentials->access_key_id;
   client_options.credentials.secret_access_key = credentials->secret_access_key;
+  client_options.credentials.session_token = credentials->session_token;
   client_options.cluster = cfg.cluster;
   ControlClient client(loop, transport, client_options);
 

@@ -42,11 +42,16 @@ absl::Status SignClientRequest(io::HttpClientRequest& request, const AwsCredenti
   std::erase_if(request.headers, [](const auto& h) {
     return absl::EqualsIgnoreCase(h.first, "host") ||
            absl::EqualsIgnoreCase(h.first, "authorization") ||
-           absl::EqualsIgnoreCase(h.first, "x-amz-date");
+           absl::EqualsIgnoreCase(h.first, "x-amz-date") ||
+           absl::EqualsIgnoreCase(h.first, "x-amz-security-token");
   });
   request.headers.emplace_back("Host", url->authority);
   if (credentials.access_key_id.empty()) {
     return absl::OkStatus();
+  }
+  if (!credentials.session_token.empty()) {
+    // Signed like botocore signs it: a header like any other.
+    request.headers.emplace_back("X-Amz-Security-Token", credentials.session_token);
   }
   io::HttpRequest signed_form;
   signed_form.method = request.method;

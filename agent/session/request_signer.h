@@ -16,6 +16,8 @@ namespace berth::agent {
 struct AwsCredentials {
   std::string access_key_id;  // empty: requests go unsigned (berth-control's dev mode)
   std::string secret_access_key;
+  // Temporary credentials' token: sent (and signed) as X-Amz-Security-Token.
+  std::string session_token = {};
 };
 
 // The "host[:port]" and "/path?query" of an http(s) URL; InvalidArgument for
