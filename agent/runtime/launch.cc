@@ -213,6 +213,16 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
     plan.root_source = plan.Keep(spec.layers[0]);
   }
 
+  // The dispositions the container would otherwise inherit through exec.
+  plan.ignored_signals.push_back(SIGPIPE);
+  for (int sig = 1; sig < 65; ++sig) {
+    struct sigaction current;
+    if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE &&
+        sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
+      plan.ignored_signals.push_back(sig);
+    }
+  }
+
   // Docker's /proc, /dev and /sys.
   const unsigned long kNoSuidDevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   AddOp(plan, Op::kMountpoint, rootfs + "/proc");
@@ -221,9 +231,20 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   AddOp(plan, Op::kMount, rootfs + "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
         "mode=755,size=65536k");
   for (const char* dev : kDevices) {
-    std::string target = absl::StrCat(rootfs, "/dev/", dev);
-    AddOp(plan, Op::kTouch, target);
-    AddOp(plan, Op::kMount, target, plan.Keep(absl::StrCat("/dev/", dev)), nullptr, MS_BIND);
+    // The host's node, made anew in the container's /dev (as runc does
+    // outside a user namespace): no bind mount per device.
+    struct stat st;
+    std::string host = absl::StrCat("/dev/", dev);
+    if (stat(host.c_str(), &st) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("failed to find the host's ", host));
+    }
+    if (!S_ISCHR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the host's ", host, " is not a character device"));
+    }
+    AddOp(plan, Op::kMknod, absl::StrCat(rootfs, "/dev/", dev), nullptr, nullptr,
+          S_IFCHR | 0666,
+          reinterpret_cast<const char*>(static_cast<uintptr_t>(st.st_rdev)));
   }
   AddOp(plan, Op::kMkdir, rootfs + "/dev/pts", nullptr, nullptr, 0755);
   AddOp(plan, Op::kMount, rootfs + "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -324,6 +345,7 @@ std::string Describe(const LaunchSpec& spec, const Plan& plan, const Report& r) 
         case Op::kMkdir: return absl::StrCat("create directory ", op.target);
         case Op::kTouch: return absl::StrCat("create file ", op.target);
         case Op::kSymlink: return absl::StrCat("create symlink ", op.target);
+        case Op::kMknod: return absl::StrCat("create device node ", op.target);
         case Op::kMaskPath: return absl::StrCat("mask ", op.target);
         case Op::kReadonlyPath: return absl::StrCat("make ", op.target, " read-only");
         case Op::kMount:

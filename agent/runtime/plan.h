@@ -68,6 +68,7 @@ struct Op {
     kMaskPath,    // hide `target` (/dev/null over a file, a read-only tmpfs over a
                   // directory); skipped when absent
     kReadonlyPath,  // bind `target` onto itself read-only; skipped when absent
+    kMknod,       // a character device at `target`: mode in `flags`, dev_t in `data`
   };
   Kind kind = kMount;
   const char* source = nullptr;
@@ -114,6 +115,10 @@ struct Plan {
   bool readonly_root = false;
   const char* hostname = nullptr;  // nullptr: keep
   std::vector<char> workdir;       // NUL-terminated, mutable for mkdir -p
+
+  // Signals the agent ignores at Launch (and SIGPIPE, which the shim
+  // ignores): the only dispositions an exec does not reset by itself.
+  std::vector<int> ignored_signals;
 
   std::vector<int> keep_caps;  // capabilities kept in the bounding set
   uid_t uid = 0;

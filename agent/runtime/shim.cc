@@ -187,6 +187,9 @@ bool DoOp(const Op& op) {
                  ? mount("tmpfs", op.target, "tmpfs", MS_RDONLY, nullptr) == 0
                  : mount("/dev/null", op.target, nullptr, MS_BIND, nullptr) == 0;
     }
+    case Op::kMknod:
+      return mknod(op.target, static_cast<mode_t>(op.flags),
+                   static_cast<dev_t>(reinterpret_cast<uintptr_t>(op.data))) == 0;
     case Op::kReadonlyPath: {
       struct stat st;
       if (stat(op.target, &st) != 0) {
@@ -384,11 +387,10 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   }
 
   // Default dispositions and an empty mask (the agent ignores SIGPIPE and
-  // its threads block signals).
-  for (int sig = 1; sig < 65; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) {
-      SetDisposition(sig, SIG_DFL);
-    }
+  // its threads block signals). execve resets every caught signal itself;
+  // only the ignored ones (listed by Launch) stay ignored across it.
+  for (int sig : plan.ignored_signals) {
+    SetDisposition(sig, SIG_DFL);
   }
   uint64_t empty_mask = 0;
   if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, 8) != 0) {
