@@ -84,9 +84,9 @@ struct Plan {
   std::deque<std::string> strings;
   const char* Keep(std::string s) { return strings.emplace_back(std::move(s)).c_str(); }
 
-  // The launching process: until the agent has the shim's report, the shim
-  // dies with it (PR_SET_PDEATHSIG), and a shim whose launcher is already
-  // gone when it starts does nothing (shim.cc).
+  // The launching process: until the shim's record exists, the shim dies
+  // with it (PR_SET_PDEATHSIG), and a shim whose launcher is already gone
+  // when it starts does nothing (shim.cc).
   long launcher_pid = 0;
 
   // The agent's fds, moved by the shim into fixed slots (shim.cc).

@@ -480,13 +480,14 @@ void RunShim(Plan& plan) {
   setsid();
   // The agent may be gone when we report: EPIPE, not death.
   SetDisposition(SIGPIPE, SIG_IGN);
-  // Until the agent has our report, we die with it: a shim whose agent was
-  // killed before the shim record exists must not start a container the
-  // next agent cannot know about (it would start the container again). Set
+  // Until our record exists, we die with the agent: a shim whose agent was
+  // killed before the record exists must not start a container the next
+  // agent cannot know about (it would start the container again). Set
   // first, then check the parent, so a death in between is seen either way.
-  // A death after the record is written leaves a record the next agent
-  // finds (and a container without its shim, which it kills and reports
-  // vanished): at most once.
+  // Once the record exists the next agent finds us, so we outlive the agent
+  // from there (cleared right after the record, not after the report: an
+  // agent killed after reading our report but before we cleared it would
+  // take the running container's monitor with it).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
       syscall(SYS_getppid) != plan.launcher_pid) {
     _exit(kShimLauncherGone);
@@ -501,6 +502,7 @@ void RunShim(Plan& plan) {
   if (!WriteRecord(kShimRecord, record, len)) {
     Fail(kReportFd, Step::kShimRecord, errno, 0);
   }
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   clone_args args;
   memset(&args, 0, sizeof(args));
@@ -541,8 +543,6 @@ void RunShim(Plan& plan) {
   }
   WriteAll(kReportFd, &report, sizeof(report));
   close(kReportFd);
-  // The agent has (or can find) both identities now: outlive it from here.
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   siginfo_t info;
   memset(&info, 0, sizeof(info));
