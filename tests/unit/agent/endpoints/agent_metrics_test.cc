@@ -1,11 +1,11 @@
 #include "agent/endpoints/agent_metrics.h"
 
-#include <regex>
 #include <set>
 
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
 #include "io/time_source.h"
 #include "tests/unit/agent/endpoints/test_tasks.h"
 
@@ -22,9 +22,10 @@ using testing::MakeTask;
 // family has a TYPE line before it, and no family appears twice. Returns
 // the first problem, or "".
 std::string FormatProblem(const std::string& text) {
-  static const std::regex kHelp(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*)");
-  static const std::regex kType(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge))");
-  static const std::regex kSample(
+  // RE2: GCC 12's <regex> trips -Wmaybe-uninitialized in the ASan build.
+  static const RE2 kHelp(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*)");
+  static const RE2 kType(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge))");
+  static const RE2 kSample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*")(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|[+-]Inf))");
   if (text.empty() || text.back() != '\n') {
     return "does not end with a newline";
@@ -33,21 +34,21 @@ std::string FormatProblem(const std::string& text) {
   std::string current;
   for (absl::string_view line_view : absl::StrSplit(text.substr(0, text.size() - 1), '\n')) {
     std::string line(line_view);
-    std::smatch m;
-    if (std::regex_match(line, m, kHelp)) {
+    std::string name;
+    if (RE2::FullMatch(line, kHelp)) {
       continue;
     }
-    if (std::regex_match(line, m, kType)) {
-      if (!typed.insert(m[1]).second) {
+    if (RE2::FullMatch(line, kType, &name)) {
+      if (!typed.insert(name).second) {
         return "family typed twice: " + line;
       }
-      current = m[1];
+      current = name;
       continue;
     }
-    if (!std::regex_match(line, m, kSample)) {
+    if (!RE2::FullMatch(line, kSample, &name)) {
       return "malformed line: " + line;
     }
-    if (m[1] != current) {
+    if (name != current) {
       return "sample outside its family: " + line;
     }
   }
