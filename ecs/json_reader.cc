@@ -53,7 +53,6 @@ std::string ToJsonText(const boost::json::value& value) {
 }
 
 namespace json_internal {
-namespace {
 
 const char* KindName(const boost::json::value& v) {
   switch (v.kind()) {
@@ -75,6 +74,8 @@ const char* KindName(const boost::json::value& v) {
   }
   return "a value";
 }
+
+namespace {
 
 // An integral JSON number in [lo, hi]; doubles count when they are whole.
 std::optional<int64_t> WholeNumber(const boost::json::value& v, int64_t lo, int64_t hi) {

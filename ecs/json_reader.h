@@ -35,6 +35,8 @@ absl::Status FieldError(std::string_view path, std::string_view what);
 std::string MemberPath(std::string_view parent, std::string_view key);
 // The path of element `index` of the array at `parent`.
 std::string ElementPath(std::string_view parent, size_t index);
+// What a value is, for messages: "null", "a boolean", "an integer", ...
+const char* KindName(const boost::json::value& v);
 
 // Reads members of one JSON object. A member that is absent or null leaves
 // the output untouched (optional outputs become std::nullopt). Each getter

@@ -31,33 +31,13 @@ namespace berth::agent {
 namespace {
 
 using ecs::json_internal::ElementPath;
+using ecs::json_internal::KindName;
 using ecs::json_internal::MemberPath;
 
 constexpr int64_t kFormat = 1;
 
 absl::Status Corrupt(std::string_view path, std::string_view what) {
   return absl::DataLossError(absl::StrCat("invalid field '", Absl(path), "': ", Absl(what)));
-}
-
-const char* KindName(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::null:
-      return "null";
-    case boost::json::kind::bool_:
-      return "a boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-      return "an integer";
-    case boost::json::kind::double_:
-      return "a number";
-    case boost::json::kind::string:
-      return "a string";
-    case boost::json::kind::array:
-      return "a list";
-    case boost::json::kind::object:
-      return "an object";
-  }
-  return "a value";
 }
 
 // Strict typed access to one object's members (see the file comment).
