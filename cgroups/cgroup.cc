@@ -193,22 +193,6 @@ absl::StatusOr<int> SignalPass(int fd, const std::string& path, std::set<pid_t>&
 
 }  // namespace
 
-Fd::~Fd() {
-  if (fd_ >= 0) {
-    close(fd_);
-  }
-}
-
-Fd& Fd::operator=(Fd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) {
-      close(fd_);
-    }
-    fd_ = o.Release();
-  }
-  return *this;
-}
-
 absl::StatusOr<CgroupEvents> ParseCgroupEvents(std::string_view text) {
   CgroupEvents events;
   bool have_populated = false;

@@ -28,31 +28,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cgroups/controllers.h"
+#include "io/unique_fd.h"
 
 namespace berth::cgroups {
 
-// An owned file descriptor (closed on destruction).
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd();
-  Fd(Fd&& o) noexcept : fd_(o.Release()) {}
-  Fd& operator=(Fd&& o) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = io::UniqueFd;
 
 // cgroup.events: "populated 0|1" and "frozen 0|1".
 struct CgroupEvents {

@@ -14,13 +14,6 @@
 
 namespace berth::io {
 
-void UniqueFd::Reset(int fd) {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-  fd_ = fd;
-}
-
 absl::StatusOr<SocketAddress> SocketAddress::Parse(std::string_view host_port) {
   std::string_view host;
   std::string_view port_text;

@@ -9,37 +9,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "io/unique_fd.h"
 
 namespace berth::io {
-
-// An owned file descriptor; closes on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { Reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.Release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset(o.Release());
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
 
 // A numeric IPv4 or IPv6 address with a port: "127.0.0.1:8080", "[::1]:80".
 // No name resolution: listeners and test peers use literal addresses.

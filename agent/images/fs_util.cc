@@ -16,13 +16,6 @@
 
 namespace berth::images {
 
-void Fd::Reset(int fd) {
-  if (fd_ >= 0) {
-    close(fd_);
-  }
-  fd_ = fd;
-}
-
 absl::StatusOr<Fd> OpenBeneath(int dirfd, std::string_view path, int flags, int mode) {
   std::string p(path.empty() ? "." : path);
   struct open_how how = {};
