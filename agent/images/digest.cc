@@ -1,12 +1,9 @@
 #include "agent/images/digest.h"
 
 #include <openssl/evp.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/images/fs_util.h"
 #include "io/absl_compat.h"
 #include "io/log.h"
 #include "io/status.h"
@@ -111,22 +108,10 @@ absl::Status VerifyBytes(std::string_view data, const Digest& want, int64_t want
 
 absl::Status VerifyFile(int fd, const Digest& want, int64_t want_size, std::string_view what) {
   Sha256 h;
-  std::vector<char> buf(1 << 16);
-  off_t off = 0;
-  for (;;) {
-    ssize_t n = pread(fd, buf.data(), buf.size(), off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return ErrnoStatus(errno, absl::StrCat("read ", Absl(what)));
-    }
-    if (n == 0) {
-      break;
-    }
-    h.Update(buf.data(), static_cast<size_t>(n));
-    off += n;
-  }
+  RETURN_IF_ERROR(ReadBlocks(fd, off_t{0}, what, [&](std::string_view block) {
+    h.Update(block);
+    return absl::OkStatus();
+  }));
   uint64_t size = h.bytes();
   return Check(h.Finish(), size, want, want_size, what);
 }

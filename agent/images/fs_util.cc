@@ -97,11 +97,12 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view path, size_t 
   return ReadFd(fd.get(), max_bytes, p);
 }
 
-absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes, std::string_view what) {
-  std::string out;
-  char buf[65536];
+absl::Status ReadBlocks(int fd, std::optional<off_t> offset, std::string_view what,
+                        absl::FunctionRef<absl::Status(std::string_view block)> block) {
+  std::vector<char> buf(1 << 16);
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = offset.has_value() ? pread(fd, buf.data(), buf.size(), *offset)
+                                   : read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -109,14 +110,25 @@ absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes, std::string_view wh
       return ErrnoStatus(errno, absl::StrCat("read ", Absl(what)));
     }
     if (n == 0) {
-      break;
+      return absl::OkStatus();
     }
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+    if (offset.has_value()) {
+      *offset += n;
+    }
+    RETURN_IF_ERROR(block(std::string_view(buf.data(), static_cast<size_t>(n))));
+  }
+}
+
+absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes, std::string_view what) {
+  std::string out;
+  RETURN_IF_ERROR(ReadBlocks(fd, std::nullopt, what, [&](std::string_view block) {
+    if (out.size() + block.size() > max_bytes) {
       return absl::OutOfRangeError(
           absl::StrCat("failed to read ", Absl(what), ": larger than ", max_bytes, " bytes"));
     }
-    out.append(buf, static_cast<size_t>(n));
-  }
+    out.append(block);
+    return absl::OkStatus();
+  }));
   return out;
 }
 
