@@ -3,12 +3,15 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <memory>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/value.hpp"
 #include "io/absl_compat.h"
+#include "io/status.h"
 
 namespace berth::images {
 
@@ -51,15 +54,24 @@ class Reader {
     return (v == nullptr || v->is_null()) ? nullptr : v;
   }
 
-  absl::Status String(std::string_view key, std::string* out) const {
+  // The member `key` when present and of the kind `is` tests; nullptr when
+  // absent; `expected` words the error for another kind.
+  absl::StatusOr<const json::value*> Typed(std::string_view key,
+                                           bool (json::value::*is)() const noexcept,
+                                           std::string_view expected) const {
     const json::value* v = Find(key);
-    if (v == nullptr) {
-      return absl::OkStatus();
+    if (v != nullptr && !(v->*is)()) {
+      return Bad(doc_, Path(key), expected);
     }
-    if (!v->is_string()) {
-      return Bad(doc_, Path(key), "expected a string");
+    return v;
+  }
+
+  absl::Status String(std::string_view key, std::string* out) const {
+    ASSIGN_OR_RETURN(const json::value* v,
+                     Typed(key, &json::value::is_string, "expected a string"));
+    if (v != nullptr) {
+      *out = std::string(v->get_string());
     }
-    *out = std::string(v->get_string());
     return absl::OkStatus();
   }
 
@@ -71,12 +83,10 @@ class Reader {
   }
 
   absl::Status StringList(std::string_view key, std::vector<std::string>* out) const {
-    const json::value* v = Find(key);
+    ASSIGN_OR_RETURN(const json::value* v,
+                     Typed(key, &json::value::is_array, "expected a list of strings"));
     if (v == nullptr) {
       return absl::OkStatus();
-    }
-    if (!v->is_array()) {
-      return Bad(doc_, Path(key), "expected a list of strings");
     }
     std::vector<std::string> r;
     for (const json::value& e : v->get_array()) {
@@ -90,12 +100,10 @@ class Reader {
   }
 
   absl::Status StringMap(std::string_view key, std::map<std::string, std::string>* out) const {
-    const json::value* v = Find(key);
+    ASSIGN_OR_RETURN(const json::value* v,
+                     Typed(key, &json::value::is_object, "expected an object of strings"));
     if (v == nullptr) {
       return absl::OkStatus();
-    }
-    if (!v->is_object()) {
-      return Bad(doc_, Path(key), "expected an object of strings");
     }
     for (const auto& kv : v->get_object()) {
       if (!kv.value().is_string()) {
@@ -108,12 +116,10 @@ class Reader {
 
   // The keys of an object member ({"80/tcp": {}}).
   absl::Status Keys(std::string_view key, std::vector<std::string>* out) const {
-    const json::value* v = Find(key);
+    ASSIGN_OR_RETURN(const json::value* v,
+                     Typed(key, &json::value::is_object, "expected an object"));
     if (v == nullptr) {
       return absl::OkStatus();
-    }
-    if (!v->is_object()) {
-      return Bad(doc_, Path(key), "expected an object");
     }
     for (const auto& kv : v->get_object()) {
       out->emplace_back(kv.key());
@@ -148,12 +154,9 @@ class Reader {
   // Calls fn(reader) for each object element of a list member.
   template <typename Fn>
   absl::Status Objects(std::string_view key, Fn fn) const {
-    const json::value* v = Find(key);
+    ASSIGN_OR_RETURN(const json::value* v, Typed(key, &json::value::is_array, "expected a list"));
     if (v == nullptr) {
       return absl::OkStatus();
-    }
-    if (!v->is_array()) {
-      return Bad(doc_, Path(key), "expected a list");
     }
     const json::array& a = v->get_array();
     for (size_t i = 0; i < a.size(); ++i) {
@@ -177,40 +180,85 @@ class Reader {
   std::string path_;
 };
 
-#define RETURN_IF_BAD(expr)                   \
-  do {                                        \
-    if (absl::Status _s = (expr); !_s.ok()) { \
-      return _s;                              \
-    }                                         \
-  } while (0)
-
 absl::StatusOr<Descriptor> ReadDescriptor(const Reader& r) {
   Descriptor d;
-  RETURN_IF_BAD(r.RequiredString("mediaType", &d.media_type));
+  RETURN_IF_ERROR(r.RequiredString("mediaType", &d.media_type));
   std::string digest;
-  RETURN_IF_BAD(r.RequiredString("digest", &digest));
+  RETURN_IF_ERROR(r.RequiredString("digest", &digest));
   absl::StatusOr<Digest> parsed = Digest::Parse(digest);
   if (!parsed.ok()) {
     return Bad(r.doc(), r.Path("digest"), Std(parsed.status().message()));
   }
   d.digest = *std::move(parsed);
-  RETURN_IF_BAD(r.Int64("size", &d.size, /*required=*/true));
+  RETURN_IF_ERROR(r.Int64("size", &d.size, /*required=*/true));
   if (d.size < 0) {
     return Bad(r.doc(), r.Path("size"), "must not be negative");
   }
-  RETURN_IF_BAD(r.StringMap("annotations", &d.annotations));
+  RETURN_IF_ERROR(r.StringMap("annotations", &d.annotations));
   if (r.Find("platform") != nullptr) {
-    absl::StatusOr<Reader> p = r.Object("platform");
-    if (!p.ok()) {
-      return p.status();
-    }
+    ASSIGN_OR_RETURN(Reader p, r.Object("platform"));
     Platform platform;
-    RETURN_IF_BAD(p->RequiredString("os", &platform.os));
-    RETURN_IF_BAD(p->RequiredString("architecture", &platform.architecture));
-    RETURN_IF_BAD(p->String("variant", &platform.variant));
+    RETURN_IF_ERROR(p.RequiredString("os", &platform.os));
+    RETURN_IF_ERROR(p.RequiredString("architecture", &platform.architecture));
+    RETURN_IF_ERROR(p.String("variant", &platform.variant));
     d.platform = std::move(platform);
   }
   return d;
+}
+
+// A parsed document and the Reader of its top-level object (which points
+// into `value`: heap-held, so the pair moves safely).
+struct Document {
+  std::unique_ptr<const json::value> value;
+  Reader top;
+};
+
+absl::StatusOr<Document> ReadDocument(std::string_view doc, std::string_view text) {
+  absl::StatusOr<json::value> v = Parse(doc, text);
+  if (!v.ok()) {
+    return v.status();
+  }
+  auto value = std::make_unique<const json::value>(*std::move(v));
+  const json::object& top = value->get_object();
+  return Document{std::move(value), Reader(doc, top, "")};
+}
+
+// What image indexes and manifests start with: schemaVersion 2 (`on_1` is
+// added to the error for version 1), and a mediaType that `accepts` takes; an
+// absent one is `absent`, checked too unless empty.
+absl::Status ReadHead(const Reader& r, std::string_view on_1, std::string_view absent,
+                      bool (*accepts)(std::string_view), std::string* media_type) {
+  int64_t schema = 0;
+  RETURN_IF_ERROR(r.Int64("schemaVersion", &schema, /*required=*/true));
+  if (schema != 2) {
+    return Bad(r.doc(), "schemaVersion",
+               absl::StrCat("expected 2, got ", schema, schema == 1 ? Absl(on_1) : ""));
+  }
+  RETURN_IF_ERROR(r.String("mediaType", media_type));
+  if (media_type->empty()) {
+    *media_type = std::string(absent);
+  }
+  if (!media_type->empty() && !accepts(*media_type)) {
+    return Bad(r.doc(), "mediaType",
+               absl::StrCat("not an ", Absl(r.doc()), ": \"", *media_type, "\""));
+  }
+  return absl::OkStatus();
+}
+
+// The required list of descriptors `key`; `check` may refuse one, given its
+// element's Reader.
+absl::Status ReadDescriptors(
+    const Reader& r, std::string_view key, std::vector<Descriptor>* out,
+    absl::FunctionRef<absl::Status(const Reader&, const Descriptor&)> check) {
+  if (r.Find(key) == nullptr) {
+    return Bad(r.doc(), key, "required");
+  }
+  return r.Objects(key, [&](const Reader& e) -> absl::Status {
+    ASSIGN_OR_RETURN(Descriptor d, ReadDescriptor(e));
+    RETURN_IF_ERROR(check(e, d));
+    out->push_back(std::move(d));
+    return absl::OkStatus();
+  });
 }
 
 bool OneOf(std::string_view mt, std::initializer_list<std::string_view> list) {
@@ -242,13 +290,10 @@ bool IsLayerMediaType(std::string_view mt) {
 
 absl::Status ParseOciLayoutFile(std::string_view text) {
   constexpr std::string_view kDoc = "oci-layout file";
-  absl::StatusOr<json::value> v = Parse(kDoc, text);
-  if (!v.ok()) {
-    return v.status();
-  }
-  Reader r(kDoc, v->get_object(), "");
+  ASSIGN_OR_RETURN(Document d, ReadDocument(kDoc, text));
+  const Reader& r = d.top;
   std::string version;
-  RETURN_IF_BAD(r.RequiredString("imageLayoutVersion", &version));
+  RETURN_IF_ERROR(r.RequiredString("imageLayoutVersion", &version));
   if (version != "1.0.0" && version.substr(0, 2) != "1.") {
     return Bad(kDoc, "imageLayoutVersion",
                absl::StrCat("unsupported version \"", version, "\" (expected 1.x)"));
@@ -258,120 +303,63 @@ absl::Status ParseOciLayoutFile(std::string_view text) {
 
 absl::StatusOr<Index> ParseIndex(std::string_view text) {
   constexpr std::string_view kDoc = "image index";
-  absl::StatusOr<json::value> v = Parse(kDoc, text);
-  if (!v.ok()) {
-    return v.status();
-  }
-  Reader r(kDoc, v->get_object(), "");
-  int64_t schema = 0;
-  RETURN_IF_BAD(r.Int64("schemaVersion", &schema, /*required=*/true));
-  if (schema != 2) {
-    return Bad(kDoc, "schemaVersion", absl::StrCat("expected 2, got ", schema));
-  }
+  ASSIGN_OR_RETURN(Document d, ReadDocument(kDoc, text));
   Index index;
-  RETURN_IF_BAD(r.String("mediaType", &index.media_type));
-  if (!index.media_type.empty() && !IsIndexMediaType(index.media_type)) {
-    return Bad(kDoc, "mediaType", absl::StrCat("not an image index: \"", index.media_type, "\""));
-  }
-  if (r.Find("manifests") == nullptr) {
-    return Bad(kDoc, "manifests", "required");
-  }
-  RETURN_IF_BAD(r.Objects("manifests", [&](const Reader& e) -> absl::Status {
-    absl::StatusOr<Descriptor> d = ReadDescriptor(e);
-    if (!d.ok()) {
-      return d.status();
-    }
-    index.manifests.push_back(*std::move(d));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(ReadHead(d.top, "", "", IsIndexMediaType, &index.media_type));
+  RETURN_IF_ERROR(ReadDescriptors(d.top, "manifests", &index.manifests,
+                                  [](const Reader&, const Descriptor&) {
+                                    return absl::OkStatus();  // any manifest may be listed
+                                  }));
   return index;
 }
 
 absl::StatusOr<Manifest> ParseManifest(std::string_view text) {
   constexpr std::string_view kDoc = "image manifest";
-  absl::StatusOr<json::value> v = Parse(kDoc, text);
-  if (!v.ok()) {
-    return v.status();
-  }
-  Reader r(kDoc, v->get_object(), "");
-  int64_t schema = 0;
-  RETURN_IF_BAD(r.Int64("schemaVersion", &schema, /*required=*/true));
-  if (schema != 2) {
-    return Bad(kDoc, "schemaVersion",
-               absl::StrCat("expected 2, got ", schema,
-                            schema == 1 ? " (Docker schema 1 images are not supported)" : ""));
-  }
+  ASSIGN_OR_RETURN(Document d, ReadDocument(kDoc, text));
+  const Reader& r = d.top;
   Manifest m;
-  RETURN_IF_BAD(r.String("mediaType", &m.media_type));
-  if (m.media_type.empty()) {
-    m.media_type = std::string(media_type::kOciManifest);
-  }
-  if (!IsManifestMediaType(m.media_type)) {
-    return Bad(kDoc, "mediaType", absl::StrCat("not an image manifest: \"", m.media_type, "\""));
-  }
-  absl::StatusOr<Reader> config = r.Object("config");
-  if (!config.ok()) {
-    return config.status();
-  }
-  absl::StatusOr<Descriptor> cd = ReadDescriptor(*config);
-  if (!cd.ok()) {
-    return cd.status();
-  }
-  if (!IsConfigMediaType(cd->media_type)) {
+  RETURN_IF_ERROR(ReadHead(r, " (Docker schema 1 images are not supported)",
+                           media_type::kOciManifest, IsManifestMediaType, &m.media_type));
+  ASSIGN_OR_RETURN(Reader config, r.Object("config"));
+  ASSIGN_OR_RETURN(m.config, ReadDescriptor(config));
+  if (!IsConfigMediaType(m.config.media_type)) {
     return Bad(kDoc, "config.mediaType",
-               absl::StrCat("not an image config: \"", cd->media_type, "\""));
+               absl::StrCat("not an image config: \"", m.config.media_type, "\""));
   }
-  m.config = *std::move(cd);
-  if (r.Find("layers") == nullptr) {
-    return Bad(kDoc, "layers", "required");
-  }
-  RETURN_IF_BAD(r.Objects("layers", [&](const Reader& e) -> absl::Status {
-    absl::StatusOr<Descriptor> d = ReadDescriptor(e);
-    if (!d.ok()) {
-      return d.status();
-    }
-    if (!IsLayerMediaType(d->media_type)) {
-      return Bad(kDoc, e.Path("mediaType"),
-                 absl::StrCat("unsupported layer media type \"", d->media_type, "\""));
-    }
-    m.layers.push_back(*std::move(d));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(ReadDescriptors(
+      r, "layers", &m.layers, [&](const Reader& e, const Descriptor& layer) -> absl::Status {
+        if (!IsLayerMediaType(layer.media_type)) {
+          return Bad(kDoc, e.Path("mediaType"),
+                     absl::StrCat("unsupported layer media type \"", layer.media_type, "\""));
+        }
+        return absl::OkStatus();
+      }));
   return m;
 }
 
 absl::StatusOr<ConfigFile> ParseConfig(std::string_view text) {
   constexpr std::string_view kDoc = "image config";
-  absl::StatusOr<json::value> v = Parse(kDoc, text);
-  if (!v.ok()) {
-    return v.status();
-  }
-  Reader r(kDoc, v->get_object(), "");
+  ASSIGN_OR_RETURN(Document d, ReadDocument(kDoc, text));
+  const Reader& r = d.top;
   ConfigFile c;
-  RETURN_IF_BAD(r.String("os", &c.os));
-  RETURN_IF_BAD(r.String("architecture", &c.architecture));
+  RETURN_IF_ERROR(r.String("os", &c.os));
+  RETURN_IF_ERROR(r.String("architecture", &c.architecture));
   if (r.Find("config") != nullptr) {
-    absl::StatusOr<Reader> cr = r.Object("config");
-    if (!cr.ok()) {
-      return cr.status();
-    }
+    ASSIGN_OR_RETURN(Reader cr, r.Object("config"));
     ImageConfig& ic = c.config;
-    RETURN_IF_BAD(cr->StringList("Entrypoint", &ic.entrypoint));
-    RETURN_IF_BAD(cr->StringList("Cmd", &ic.cmd));
-    RETURN_IF_BAD(cr->StringList("Env", &ic.env));
-    RETURN_IF_BAD(cr->String("WorkingDir", &ic.working_dir));
-    RETURN_IF_BAD(cr->String("User", &ic.user));
-    RETURN_IF_BAD(cr->Keys("ExposedPorts", &ic.exposed_ports));
-    RETURN_IF_BAD(cr->String("StopSignal", &ic.stop_signal));
-    RETURN_IF_BAD(cr->StringMap("Labels", &ic.labels));
+    RETURN_IF_ERROR(cr.StringList("Entrypoint", &ic.entrypoint));
+    RETURN_IF_ERROR(cr.StringList("Cmd", &ic.cmd));
+    RETURN_IF_ERROR(cr.StringList("Env", &ic.env));
+    RETURN_IF_ERROR(cr.String("WorkingDir", &ic.working_dir));
+    RETURN_IF_ERROR(cr.String("User", &ic.user));
+    RETURN_IF_ERROR(cr.Keys("ExposedPorts", &ic.exposed_ports));
+    RETURN_IF_ERROR(cr.String("StopSignal", &ic.stop_signal));
+    RETURN_IF_ERROR(cr.StringMap("Labels", &ic.labels));
   }
   if (r.Find("rootfs") != nullptr) {
-    absl::StatusOr<Reader> rootfs = r.Object("rootfs");
-    if (!rootfs.ok()) {
-      return rootfs.status();
-    }
+    ASSIGN_OR_RETURN(Reader rootfs, r.Object("rootfs"));
     std::vector<std::string> ids;
-    RETURN_IF_BAD(rootfs->StringList("diff_ids", &ids));
+    RETURN_IF_ERROR(rootfs.StringList("diff_ids", &ids));
     for (size_t i = 0; i < ids.size(); ++i) {
       absl::StatusOr<Digest> d = Digest::Parse(ids[i]);
       if (!d.ok()) {
