@@ -16,6 +16,7 @@
 #include "io/status.h"
 #include "gtest/gtest.h"
 #include "tests/unit/agent/images/test_tar.h"
+#include "tests/unit/agent/images/unpack_fixture.h"
 
 namespace berth::images {
 namespace {
@@ -30,48 +31,13 @@ using testing::TarEntry;
 
 namespace fs = std::filesystem;
 
-class LayerUnpackTest : public ::testing::Test {
+class LayerUnpackTest : public testing::UnpackFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-unpack-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
-    fs::create_directory(base_ / "layer");
-    fs::create_directory(base_ / "outside");
-    std::ofstream(base_ / "outside" / "secret") << "untouched";
-  }
-  void TearDown() override {
-    // A layer may hold 0555 directories: RemoveTreeAt copes.
-    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, base_.string()).ok());
-  }
-
   absl::Status Unpack(const std::string& tar, UnpackStats* stats = nullptr) {
-    fs::path blob = base_ / "blob";
-    std::ofstream(blob, std::ios::binary | std::ios::trunc) << tar;
-    Fd blob_fd(open(blob.c_str(), O_RDONLY | O_CLOEXEC));
-    Fd dir(open((base_ / "layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    EXPECT_TRUE(blob_fd.valid() && dir.valid());
-    return UnpackLayer(blob_fd.get(), dir.get(), stats);
+    return UnpackWith(tar, [&](int blob_fd, int dir_fd) {
+      return UnpackLayer(blob_fd, dir_fd, stats);
+    });
   }
-
-  fs::path layer() const { return base_ / "layer"; }
-  std::string Read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  void ExpectOutsideUntouched() {
-    EXPECT_EQ(Read(base_ / "outside" / "secret"), "untouched");
-    size_t n = 0;
-    for (const auto& e : fs::directory_iterator(base_ / "outside")) {
-      (void)e;
-      ++n;
-    }
-    EXPECT_EQ(n, 1u) << "something was written outside the layer";
-  }
-
-  fs::path base_;
 };
 
 std::vector<TarEntry> SampleTree() {
