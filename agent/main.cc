@@ -90,10 +90,21 @@ class EngineSource final : public endpoints::IntrospectionSource {
   std::string arn_;
 };
 
-// berth-init: BERTH_INIT_PATH, else next to this binary (installed), else in
-// the build tree's runtime/ folder.
-std::string FindInitBinary(const config::EnvMap& env) {
-  if (auto it = env.find("BERTH_INIT_PATH"); it != env.end() && !it->second.empty()) {
+// A helper binary the agent runs: berth-init (PID 1 of initProcessEnabled
+// containers) and berth-unpack (one image layer per process).
+struct HelperBinary {
+  std::string_view name;
+  std::string_view env_var;    // overrides the search
+  std::string_view build_dir;  // where the build tree has it, beside agent/berth-agent
+};
+constexpr HelperBinary kInitBinary = {"berth-init", "BERTH_INIT_PATH", "runtime"};
+constexpr HelperBinary kUnpackBinary = {"berth-unpack", "BERTH_UNPACK_PATH", "images"};
+
+// $<env_var> as given, else the first executable of: next to this binary
+// (installed), the build tree's <build_dir>/ beside it, /usr/libexec/berth.
+// "" when there is none.
+std::string FindHelperBinary(const config::EnvMap& env, const HelperBinary& helper) {
+  if (auto it = env.find(std::string(helper.env_var)); it != env.end() && !it->second.empty()) {
     return it->second;
   }
   char self[4096];
@@ -102,8 +113,10 @@ std::string FindInitBinary(const config::EnvMap& env) {
   self[n] = '\0';
   std::string dir(self);
   dir = dir.substr(0, dir.rfind('/'));
+  std::string name(helper.name);
   for (const std::string& candidate :
-       {dir + "/berth-init", dir + "/runtime/berth-init", std::string("/usr/libexec/berth/berth-init")}) {
+       {absl::StrCat(dir, "/", name), absl::StrCat(dir, "/", Absl(helper.build_dir), "/", name),
+        absl::StrCat("/usr/libexec/berth/", name)}) {
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -139,9 +152,9 @@ int Main(int argc, char** argv) {
   }
 
   const config::EnvMap process_environment = config::ProcessEnvironment();
-  // ecs.config under the environment: credentials and BERTH_INIT_PATH may be
-  // in either, as for Amazon's agent (ecs-init passes the file as the
-  // agent's environment).
+  // ecs.config under the environment: credentials, BERTH_INIT_PATH and
+  // BERTH_UNPACK_PATH may be in either, as for Amazon's agent (ecs-init
+  // passes the file as the agent's environment).
   config::EnvMap environment = process_environment;
   absl::StatusOr<config::AgentConfig> loaded =
       config::LoadAgentConfig(config_path, config_given, process_environment, &environment);
@@ -239,15 +252,24 @@ int Main(int argc, char** argv) {
   }
 
   // Images, driver, engine.
+  images::ImageStore::Options image_options;
+  image_options.unpack_path = FindHelperBinary(environment, kUnpackBinary);
+  if (image_options.unpack_path.empty()) {
+    LOG(ERROR) << "refusing to start: berth-unpack, which unpacks image layers, is not in "
+                  "BERTH_UNPACK_PATH, next to berth-agent, in images/ beside it or in "
+                  "/usr/libexec/berth";
+    return 1;
+  }
+  LOG(INFO) << "image layers are unpacked by " << image_options.unpack_path;
   absl::StatusOr<std::unique_ptr<images::ImageStore>> images_or =
-      images::ImageStore::Open(loop, pool, cfg.data_dir + "/images");
+      images::ImageStore::Open(loop, pool, cfg.data_dir + "/images", std::move(image_options));
   if (!images_or.ok()) {
     LOG(ERROR) << "refusing to start: " << images_or.status().message();
     return 1;
   }
   RealDriverOptions driver_options;
   driver_options.data_dir = cfg.data_dir;
-  driver_options.init_path = FindInitBinary(environment);
+  driver_options.init_path = FindHelperBinary(environment, kInitBinary);
   driver_options.task_pids_limit = cfg.task_pids_limit;
   driver_options.cpu_period = cfg.cgroup_cpu_period;
   driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "agent/images/layer_unpack.h"
+#include "agent/images/helper_unpacker.h"
 #include "agent/images/oci_layout_source.h"
 #include "io/absl_compat.h"
 #include "io/log.h"
@@ -95,6 +95,9 @@ ImageStore::ImageStore(io::EventLoop& loop, io::WorkerPool& pool, std::string ro
   if (options_.oci_source == nullptr) {
     options_.oci_source = std::make_unique<OciLayoutSource>(pool_, loop_.time());
   }
+  unpacker_ = options_.unpacker != nullptr
+                  ? std::shared_ptr<LayerUnpacker>(std::move(options_.unpacker))
+                  : std::make_shared<HelperUnpacker>(options_.unpack_path);
 }
 
 ImageStore::~ImageStore() { *alive_ = false; }
@@ -457,7 +460,7 @@ void ImageStore::EnsureLayer(const ImageName& name, const Descriptor& d, StatusC
     std::string dest = LayerDir(d.digest);
     bool durable = options_.durable;
     pool_.Submit<absl::Status>(
-        [blob, tmp, dest, what, durable]() -> absl::Status {
+        [blob, tmp, dest, what, durable, unpacker = unpacker_]() -> absl::Status {
           Fd blob_fd(open(blob.c_str(), O_RDONLY | O_CLOEXEC));
           if (!blob_fd.valid()) {
             return ErrnoStatus(errno, absl::StrCat("open ", blob));
@@ -471,7 +474,7 @@ void ImageStore::EnsureLayer(const ImageName& name, const Descriptor& d, StatusC
             if (!dir.valid()) {
               r = ErrnoStatus(errno, absl::StrCat("open ", tmp));
             } else {
-              r = UnpackLayer(blob_fd.get(), dir.get());
+              r = unpacker->Unpack(blob_fd.get(), dir.get(), nullptr);
               if (!r.ok()) {
                 r = Prefixed(r, absl::StrCat("failed to unpack ", what, ": "));
               } else if (durable && syncfs(dir.get()) != 0) {

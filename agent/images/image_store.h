@@ -11,7 +11,8 @@
 //        │                                                   (fetch, verify)
 //        └──▶ per layer, shared by digest across Gets:
 //               fetch blob → tmp/ → verify sha256 → blobs/sha256/<hex>
-//               → unpack (worker) → tmp/unpack-<hex>-N → rename → layers/<hex>
+//               → unpack (worker: berth-unpack) → tmp/unpack-<hex>-N → rename
+//               → layers/<hex>
 //
 // Threading: every method runs on the loop thread and every callback runs
 // there. Blocking file work (copy, hash, unpack, fsync) runs on the worker
@@ -33,6 +34,7 @@
 #include "agent/images/image.h"
 #include "agent/images/image_name.h"
 #include "agent/images/image_source.h"
+#include "agent/images/layer_unpacker.h"
 #include "io/event_loop.h"
 #include "io/worker_pool.h"
 
@@ -47,6 +49,12 @@ class ImageStore {
     bool durable = true;
     // The source for oci: names; nullptr = OciLayoutSource on `pool`.
     std::unique_ptr<ImageSource> oci_source = nullptr;
+    // berth-unpack, which unpacks each layer in a process of its own (the
+    // agent finds it: FindHelperBinary in agent/main.cc). Without it (and
+    // without `unpacker`) every unpack fails with FailedPrecondition.
+    std::string unpack_path = {};
+    // The layer unpacker; nullptr = a HelperUnpacker running `unpack_path`.
+    std::unique_ptr<LayerUnpacker> unpacker = nullptr;
   };
 
   struct Stats {
@@ -142,6 +150,8 @@ class ImageStore {
   io::WorkerPool& pool_;
   std::string root_;
   Options options_;
+  // Shared with the unpacks in flight on the workers: they may outlive us.
+  std::shared_ptr<LayerUnpacker> unpacker_;
   std::shared_ptr<bool> alive_;  // callbacks check it: the store may be gone
   uint64_t next_tmp_ = 0;
   Stats stats_;

@@ -3,7 +3,7 @@
 
 // Unpacks one image layer (a tar, uncompressed, gzip or zstd) into a
 // directory, for use as an overlayfs lower layer. Blocking: the store runs it
-// on an io::WorkerPool thread.
+// in berth-unpack, a process of its own.
 //
 // Safety rules (every entry, every link target):
 // - names are cleaned of "." and empty components; an absolute name or a
@@ -25,20 +25,15 @@
 // ownership is kept when running as root (like tar --same-owner).
 // Directory modes and mtimes are applied last, so a 0555 directory still
 // receives its entries.
-
-#include <cstdint>
+//
+// Only berth-unpack (unpack_main.cc) and the tests link it: libarchive and
+// what it pulls in stay out of the agent, which runs berth-unpack once per
+// layer (HelperUnpacker).
 
 #include "absl/status/status.h"
+#include "agent/images/unpack_report.h"
 
 namespace berth::images {
-
-struct UnpackStats {
-  uint64_t entries = 0;
-  uint64_t bytes = 0;          // regular file data written
-  uint64_t whiteouts = 0;      // .wh.<name> entries
-  uint64_t opaque_dirs = 0;    // .wh..wh..opq entries
-  uint64_t dropped_xattrs = 0;  // overlay xattrs refused, or unsupported here
-};
 
 // Reads the layer from `blob_fd` (from offset 0) into the empty directory
 // `dest_dirfd`. On error the directory holds a partial tree: the caller

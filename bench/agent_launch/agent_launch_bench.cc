@@ -192,6 +192,7 @@ int Run(const Flags& flags) {
   io::Rng rng(1);
   images::ImageStore::Options image_options;
   image_options.durable = false;
+  image_options.unpack_path = BERTH_UNPACK_PATH;  // the berth-unpack of this build
   absl::StatusOr<std::unique_ptr<images::ImageStore>> store =
       images::ImageStore::Open(loop, pool, work + "/data/images", std::move(image_options));
   if (!store.ok()) {

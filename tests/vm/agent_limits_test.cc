@@ -114,6 +114,7 @@ class AgentLimitsTest : public ::testing::Test {
     pool_ = std::make_unique<io::WorkerPool>(*loop_, 1);
     images::ImageStore::Options image_options;
     image_options.durable = false;
+    image_options.unpack_path = BERTH_UNPACK_PATH;  // the host's build, through 9p
     absl::StatusOr<std::unique_ptr<images::ImageStore>> images =
         images::ImageStore::Open(*loop_, *pool_, work_ + "/data/images", std::move(image_options));
     ASSERT_TRUE(images.ok()) << images.status();

@@ -1,7 +1,8 @@
-// The image store on the real kernel, as root: whiteouts become overlayfs
-// whiteouts, ownership and device nodes are kept, the umoci-built busybox
-// images unpack and run under overlayfs, and the store's sharing, refusal and
-// crash-cleanup promises hold with the io_uring loop.
+// The image store on the real kernel, as root, with the berth-unpack just
+// built: whiteouts become overlayfs whiteouts, ownership and device nodes are
+// kept, the umoci-built busybox images unpack and run under overlayfs, and the
+// store's sharing, refusal and crash-cleanup promises hold with the io_uring
+// loop.
 
 #include <fcntl.h>
 #include <sched.h>
@@ -22,7 +23,7 @@
 
 #include "agent/images/fs_util.h"
 #include "agent/images/image_store.h"
-#include "agent/images/layer_unpack.h"
+#include "agent/images/helper_unpacker.h"
 #include "gtest/gtest.h"
 #include "io/uring_loop.h"
 #include "io/worker_pool.h"
@@ -135,8 +136,10 @@ class ImagesKernelTest : public ::testing::Test {
       pool_.emplace(*loop_, 2);
     }
     store_.reset();
+    ImageStore::Options options;
+    options.unpack_path = BERTH_UNPACK_PATH;
     absl::StatusOr<std::unique_ptr<ImageStore>> s =
-        ImageStore::Open(*loop_, *pool_, base_ + "/store");
+        ImageStore::Open(*loop_, *pool_, base_ + "/store", std::move(options));
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = *std::move(s);
   }
@@ -158,13 +161,15 @@ class ImagesKernelTest : public ::testing::Test {
     return r.empty() ? absl::DeadlineExceededError("no answer") : r[0];
   }
 
+  // Through berth-unpack, as the agent does: whiteout devices, trusted.*
+  // xattrs and ownership are made by that process.
   absl::Status Unpack(const std::string& tar, const std::string& dir) {
     fs::create_directories(dir);
     std::string blob = base_ + "/blob";
     std::ofstream(blob, std::ios::binary | std::ios::trunc) << tar;
     Fd blob_fd(open(blob.c_str(), O_RDONLY | O_CLOEXEC));
     Fd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return UnpackLayer(blob_fd.get(), dir_fd.get());
+    return HelperUnpacker(BERTH_UNPACK_PATH).Unpack(blob_fd.get(), dir_fd.get(), nullptr);
   }
 
   std::string base_;

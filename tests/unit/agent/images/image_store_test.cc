@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "agent/images/fs_util.h"
+#include "agent/images/layer_unpack.h"
 #include "gtest/gtest.h"
 #include "io/fake_loop.h"
 #include "io/worker_pool.h"
@@ -61,10 +63,12 @@ class ImageStoreTest : public ::testing::Test {
     ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, base_).ok());
   }
 
-  void OpenStore() {
+  // With the berth-unpack just built, unless told another.
+  void OpenStore(std::string unpack_path = BERTH_UNPACK_PATH) {
     store_.reset();
     ImageStore::Options options;
     options.durable = false;  // a throwaway dir: no fsync/syncfs
+    options.unpack_path = std::move(unpack_path);
     absl::StatusOr<std::unique_ptr<ImageStore>> s =
         ImageStore::Open(loop_, *pool_, base_ + "/store", std::move(options));
     ASSERT_TRUE(s.ok()) << s.status();
@@ -283,16 +287,97 @@ TEST_F(ImageStoreTest, ACorruptManifestIsRefused) {
 }
 
 TEST_F(ImageStoreTest, AHostileLayerFailsTheGetAndLeavesNothing) {
-  std::string evil = MakeTar({testing::Symlink("a", "/"), File("a/etc/passwd", "x")});
-  layout_->Tag("evil", layout_->AddImage(SampleConfig(), {BaseLayer(), evil}));
-  absl::StatusOr<Image> image = Get(Name("evil"));
-  EXPECT_EQ(image.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(image.status().message().find("failed to unpack layer " + Sha256Of(evil).str()),
+  struct Case {
+    std::string tar;
+    std::string why;
+  };
+  for (const Case& c : {
+           Case{MakeTar({testing::Symlink("a", "/"), File("a/etc/passwd", "x")}),
+                "refused layer entry \"a/etc/passwd\": its path leads outside the layer"},
+           Case{MakeTar({File("fine", "x"), File("../escaped", "x")}, Compression::kGzip),
+                "refused layer entry \"../escaped\": path contains '..'"},
+       }) {
+    const std::string& evil = c.tar;
+    layout_->Tag("evil", layout_->AddImage(SampleConfig(), {BaseLayer(), evil}));
+    absl::StatusOr<Image> image = Get(Name("evil"));
+    EXPECT_EQ(image.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(image.status().message().find("failed to unpack layer " + Sha256Of(evil).str() +
+                                            " of " + Name("evil") + ": " + c.why),
+              absl::string_view::npos)
+        << image.status();
+    EXPECT_FALSE(fs::exists(store_dir() + "/layers/" + Sha256Of(evil).hex()));
+    EXPECT_FALSE(fs::exists(store_dir() + "/blobs/sha256/" + Sha256Of(evil).hex()));
+    EXPECT_EQ(CountEntries(store_dir() + "/tmp"), 0u);
+  }
+  EXPECT_EQ(CountEntries(store_dir() + "/layers"), 1u);  // the base layer alone
+}
+
+TEST_F(ImageStoreTest, AnUnpackerKilledMidwayLeavesNothingAndTheLayerCanBeRetried) {
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer()}));
+  std::string killed = base_ + "/killed-unpacker";
+  std::ofstream(killed) << "#!/bin/sh\nmkdir /proc/self/fd/3/etc\necho half > "
+                           "/proc/self/fd/3/etc/os\nkill -9 $$\n";
+  chmod(killed.c_str(), 0755);
+  OpenStore(killed);
+  absl::StatusOr<Image> image = Get(Name("latest"));
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(image.status().message().find("failed to unpack layer " + Sha256Of(BaseLayer()).str() +
+                                          " of " + Name("latest") + ": berth-unpack " + killed),
             absl::string_view::npos)
       << image.status();
-  EXPECT_NE(image.status().message().find("leads outside the layer"), absl::string_view::npos);
-  EXPECT_FALSE(fs::exists(store_dir() + "/layers/" + Sha256Of(evil).hex()));
-  EXPECT_FALSE(fs::exists(store_dir() + "/blobs/sha256/" + Sha256Of(evil).hex()));
+  EXPECT_NE(image.status().message().find("was killed by SIGKILL"), absl::string_view::npos)
+      << image.status();
+  EXPECT_FALSE(fs::exists(store_dir() + "/layers/" + Sha256Of(BaseLayer()).hex()));
+  EXPECT_EQ(CountEntries(store_dir() + "/tmp"), 0u);
+  // Not the layer's fault: its blob stays, and the real berth-unpack takes it.
+  EXPECT_TRUE(fs::exists(store_dir() + "/blobs/sha256/" + Sha256Of(BaseLayer()).hex()));
+  OpenStore();
+  ASSERT_TRUE(Get(Name("latest")).ok());
+  EXPECT_EQ(store_->stats().blobs_fetched, 0u);
+  EXPECT_EQ(store_->stats().layers_unpacked, 1u);
+}
+
+TEST_F(ImageStoreTest, AnUnpackerGivenInTheOptionsIsUsed) {
+  // The seam: UnpackLayer in process, no berth-unpack.
+  class InProcess final : public LayerUnpacker {
+   public:
+    explicit InProcess(std::atomic<int>* calls) : calls_(calls) {}
+    absl::Status Unpack(int blob_fd, int dest_dirfd, UnpackStats* stats) override {
+      ++*calls_;
+      return UnpackLayer(blob_fd, dest_dirfd, stats);
+    }
+
+   private:
+    std::atomic<int>* calls_;
+  };
+  std::atomic<int> calls = 0;
+  store_.reset();
+  ImageStore::Options options;
+  options.durable = false;
+  options.unpack_path = base_ + "/never-run";
+  options.unpacker = std::make_unique<InProcess>(&calls);
+  absl::StatusOr<std::unique_ptr<ImageStore>> s =
+      ImageStore::Open(loop_, *pool_, store_dir(), std::move(options));
+  ASSERT_TRUE(s.ok()) << s.status();
+  store_ = *std::move(s);
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer(), TopLayer()}));
+  absl::StatusOr<Image> image = Get(Name("latest"));
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(Read(image->layer_dirs[1] + "/etc/os"), "top");
+}
+
+TEST_F(ImageStoreTest, AMissingUnpackerIsAClearError) {
+  layout_->Tag("latest", layout_->AddImage(SampleConfig(), {BaseLayer()}));
+  std::string missing = base_ + "/no-berth-unpack-here";
+  OpenStore(missing);
+  absl::Status s = Get(Name("latest")).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("failed to run berth-unpack " + missing +
+                             ": No such file or directory [ENOENT]"),
+            absl::string_view::npos)
+      << s;
+  EXPECT_EQ(CountEntries(store_dir() + "/layers"), 0u);
   EXPECT_EQ(CountEntries(store_dir() + "/tmp"), 0u);
 }
 
