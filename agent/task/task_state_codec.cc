@@ -7,10 +7,16 @@
 // range is checked, and the spec obeys ValidateTaskSpec. Every error is
 // DataLoss "invalid field '<path>': <what>".
 //
+// Each record's members are listed once, in Fields<Record>::Visit, and that
+// one list serves both directions: a Writer visits it to encode (the record
+// const) and a Reader to decode, the two taking the same calls. What decoding
+// checks beyond each member's own type and range is Fields<Record>::Check.
+//
 // Strings are written as valid UTF-8 (ReportText), so a record always
 // parses again; that is the one lossy step, and only for text that was not
 // UTF-8 to begin with.
 
+#include <concepts>
 #include <limits>
 #include <set>
 #include <type_traits>
@@ -39,6 +45,12 @@ constexpr int64_t kFormat = 1;
 absl::Status Corrupt(std::string_view path, std::string_view what) {
   return absl::DataLossError(absl::StrCat("invalid field '", Absl(path), "': ", Absl(what)));
 }
+
+// How a list element or an object member of type T is written (Encode) and
+// read (Decode(value, path)): records through their Fields<T>, strings and
+// pairs of strings as themselves. Defined below the Reader and the Writer.
+template <typename T>
+struct Json;
 
 // Strict typed access to one object's members (see the file comment).
 class Reader {
@@ -87,15 +99,17 @@ class Reader {
     *out = v->get_bool();
     return absl::OkStatus();
   }
-  template <typename T>
-  absl::Status Int(std::string_view key, T* out, T min = std::numeric_limits<T>::min(),
-                   T max = std::numeric_limits<T>::max()) {
+  template <std::integral T>
+  absl::Status Int(std::string_view key, T* out,
+                   std::type_identity_t<T> min = std::numeric_limits<T>::min(),
+                   std::type_identity_t<T> max = std::numeric_limits<T>::max()) {
     ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, true));
     return AsInt(*v, Path(key), out, min, max);
   }
-  template <typename T>
+  template <std::integral T>
   absl::Status Int(std::string_view key, std::optional<T>* out,
-                   T min = std::numeric_limits<T>::min(), T max = std::numeric_limits<T>::max()) {
+                   std::type_identity_t<T> min = std::numeric_limits<T>::min(),
+                   std::type_identity_t<T> max = std::numeric_limits<T>::max()) {
     ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, false));
     if (v == nullptr) {
       return absl::OkStatus();
@@ -113,40 +127,46 @@ class Reader {
     }
     return absl::OkStatus();
   }
+  // `parse(text)` returns std::optional<E>; `expected` lists the words.
   template <typename E, typename Parse>
   absl::Status Enum(std::string_view key, E* out, Parse parse, std::string_view expected) {
-    std::string text;
-    RETURN_IF_ERROR(String(key, &text));
-    std::optional<E> value = parse(text);
-    if (!value.has_value()) {
-      return Corrupt(Path(key), absl::StrCat("expected one of ", Absl(expected), ", got \"",
-                                             text.substr(0, 64), "\""));
+    ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, true));
+    return AsEnum(*v, Path(key), out, parse, expected);
+  }
+  template <typename E, typename Parse>
+  absl::Status Enum(std::string_view key, std::optional<E>* out, Parse parse,
+                    std::string_view expected) {
+    ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, false));
+    if (v == nullptr) {
+      return absl::OkStatus();
     }
-    *out = *value;
+    E value{};
+    RETURN_IF_ERROR(AsEnum(*v, Path(key), &value, parse, expected));
+    *out = value;
     return absl::OkStatus();
   }
-  // A required list; `decode(element, path)` returns StatusOr<T>.
-  template <typename T, typename Decode>
-  absl::Status List(std::string_view key, std::vector<T>* out, Decode decode) {
+  // A list whose elements are read by Json<T>.
+  template <typename T>
+  absl::Status List(std::string_view key, std::vector<T>* out) {
     ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, true));
-    return AsList(*v, Path(key), out, decode);
+    return AsList(*v, Path(key), out);
   }
-  template <typename T, typename Decode>
-  absl::Status List(std::string_view key, std::optional<std::vector<T>>* out, Decode decode) {
+  template <typename T>
+  absl::Status List(std::string_view key, std::optional<std::vector<T>>* out) {
     ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, false));
     if (v == nullptr) {
       return absl::OkStatus();
     }
     std::vector<T> items;
-    RETURN_IF_ERROR(AsList(*v, Path(key), &items, decode));
+    RETURN_IF_ERROR(AsList(*v, Path(key), &items));
     *out = std::move(items);
     return absl::OkStatus();
   }
-  // An object member decoded by `decode(value, path)`.
-  template <typename T, typename Decode>
-  absl::Status Object(std::string_view key, T* out, Decode decode) {
+  // An object member read by Json<T>.
+  template <typename T>
+  absl::Status Object(std::string_view key, T* out) {
     ASSIGN_OR_RETURN(const boost::json::value* v, Get(key, true));
-    ASSIGN_OR_RETURN(*out, decode(*v, Path(key)));
+    ASSIGN_OR_RETURN(*out, Json<T>::Decode(*v, Path(key)));
     return absl::OkStatus();
   }
 
@@ -203,9 +223,23 @@ class Reader {
     return absl::OkStatus();
   }
 
-  template <typename T, typename Decode>
+  template <typename E, typename Parse>
+  static absl::Status AsEnum(const boost::json::value& v, const std::string& path, E* out,
+                             Parse parse, std::string_view expected) {
+    std::string text;
+    RETURN_IF_ERROR(AsString(v, path, &text));
+    std::optional<E> value = parse(text);
+    if (!value.has_value()) {
+      return Corrupt(path, absl::StrCat("expected one of ", Absl(expected), ", got \"",
+                                        text.substr(0, 64), "\""));
+    }
+    *out = *value;
+    return absl::OkStatus();
+  }
+
+  template <typename T>
   static absl::Status AsList(const boost::json::value& v, const std::string& path,
-                             std::vector<T>* out, Decode decode) {
+                             std::vector<T>* out) {
     const boost::json::array* a = v.if_array();
     if (a == nullptr) {
       return Corrupt(path, absl::StrCat("expected a list, got ", KindName(v)));
@@ -213,7 +247,7 @@ class Reader {
     std::vector<T> items;
     items.reserve(a->size());
     for (size_t i = 0; i < a->size(); ++i) {
-      ASSIGN_OR_RETURN(T item, decode((*a)[i], ElementPath(path, i)));
+      ASSIGN_OR_RETURN(T item, Json<T>::Decode((*a)[i], ElementPath(path, i)));
       items.push_back(std::move(item));
     }
     *out = std::move(items);
@@ -229,329 +263,287 @@ class Reader {
   std::set<std::string> read_;
 };
 
-absl::StatusOr<std::string> StringFromJson(const boost::json::value& v, const std::string& path) {
-  std::string s;
-  RETURN_IF_ERROR(Reader::AsString(v, path, &s));
-  return s;
-}
-
-absl::StatusOr<std::pair<std::string, std::string>> PairFromJson(const boost::json::value& v,
-                                                                 const std::string& path) {
-  const boost::json::array* a = v.if_array();
-  if (a == nullptr || a->size() != 2) {
-    return Corrupt(path, "expected a list of two strings");
-  }
-  std::pair<std::string, std::string> out;
-  RETURN_IF_ERROR(Reader::AsString((*a)[0], ElementPath(path, 0), &out.first));
-  RETURN_IF_ERROR(Reader::AsString((*a)[1], ElementPath(path, 1), &out.second));
-  return out;
-}
-
-// --- writers ---
-
 boost::json::string Text(std::string_view s) { return boost::json::string(ReportText(s)); }
 
-boost::json::array Strings(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const std::string& s : items) {
-    a.push_back(Text(s));
+// The Reader's mirror: the same calls, on const members, each writing its
+// member (an optional one only when present) and ignoring the bounds the
+// Reader checks. It never fails; it returns a Status so that one
+// Fields<T>::Visit serves both.
+class Writer {
+ public:
+  absl::Status String(std::string_view key, const std::string* s) { return Put(key, Text(*s)); }
+  absl::Status String(std::string_view key, const std::optional<std::string>* s) {
+    return s->has_value() ? String(key, &**s) : absl::OkStatus();
   }
-  return a;
-}
+  absl::Status Bool(std::string_view key, const bool* b) { return Put(key, *b); }
+  template <std::integral T>
+  absl::Status Int(std::string_view key, const T* i, std::type_identity_t<T> /*min*/ = 0,
+                   std::type_identity_t<T> /*max*/ = 0) {
+    return Put(key, *i);
+  }
+  template <std::integral T>
+  absl::Status Int(std::string_view key, const std::optional<T>* i,
+                   std::type_identity_t<T> /*min*/ = 0, std::type_identity_t<T> /*max*/ = 0) {
+    return i->has_value() ? Put(key, **i) : absl::OkStatus();
+  }
+  absl::Status Time(std::string_view key, const std::optional<absl::Time>* t) {
+    return t->has_value() ? Put(key, absl::ToUnixNanos(**t)) : absl::OkStatus();
+  }
+  template <typename E, typename Parse>
+  absl::Status Enum(std::string_view key, const E* e, Parse /*parse*/,
+                    std::string_view /*expected*/) {
+    return Put(key, ToString(*e));
+  }
+  template <typename E, typename Parse>
+  absl::Status Enum(std::string_view key, const std::optional<E>* e, Parse /*parse*/,
+                    std::string_view /*expected*/) {
+    return e->has_value() ? Put(key, ToString(**e)) : absl::OkStatus();
+  }
+  template <typename T>
+  absl::Status List(std::string_view key, const std::vector<T>* items) {
+    boost::json::array a;
+    a.reserve(items->size());
+    for (const T& item : *items) {
+      a.push_back(Json<T>::Encode(item));
+    }
+    return Put(key, std::move(a));
+  }
+  template <typename T>
+  absl::Status List(std::string_view key, const std::optional<std::vector<T>>* items) {
+    return items->has_value() ? List(key, &**items) : absl::OkStatus();
+  }
+  template <typename T>
+  absl::Status Object(std::string_view key, const T* record) {
+    return Put(key, Json<T>::Encode(*record));
+  }
 
-boost::json::array Pairs(const std::vector<std::pair<std::string, std::string>>& items) {
-  boost::json::array a;
-  for (const auto& [k, v] : items) {
-    a.push_back(boost::json::array{Text(k), Text(v)});
+  boost::json::object Take() && { return std::move(object_); }
+
+ private:
+  template <typename V>
+  absl::Status Put(std::string_view key, V&& value) {
+    object_[key] = std::forward<V>(value);
+    return absl::OkStatus();
   }
-  return a;
+
+  boost::json::object object_;
+};
+
+// Fields<Record>::Visit(f, record) calls `f` (a Writer or a Reader) once per
+// member, in the order they are written; Fields<Record>::Check(reader,
+// record) is what decoding verifies of a record whose members all read.
+template <typename T>
+struct Fields;
+
+// For records whose members say it all.
+struct NoCheck {
+  template <typename T>
+  static absl::Status Check(const Reader& /*r*/, const T& /*record*/) {
+    return absl::OkStatus();
+  }
+};
+
+template <typename T>
+void WriteFields(Writer& w, const T& record) {
+  Fields<T>::Visit(w, record).IgnoreError();  // writing never fails
 }
 
 template <typename T>
-void PutOptional(boost::json::object& o, std::string_view key, const std::optional<T>& value) {
-  if (value.has_value()) {
-    o[key] = *value;
-  }
-}
-
-void PutTime(boost::json::object& o, std::string_view key, const std::optional<absl::Time>& t) {
-  if (t.has_value()) {
-    o[key] = absl::ToUnixNanos(*t);
-  }
-}
-
-boost::json::object ToJson(const NetworkBinding& b) {
-  return {{"bindIP", Text(b.bind_ip)},
-          {"containerPort", b.container_port},
-          {"hostPort", b.host_port},
-          {"protocol", Text(b.protocol)}};
-}
-
-absl::StatusOr<NetworkBinding> NetworkBindingFromJson(const boost::json::value& v,
-                                                      const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  NetworkBinding b;
-  RETURN_IF_ERROR(r.String("bindIP", &b.bind_ip));
-  RETURN_IF_ERROR(r.Int<int32_t>("containerPort", &b.container_port, 0, 65535));
-  RETURN_IF_ERROR(r.Int<int32_t>("hostPort", &b.host_port, 0, 65535));
-  RETURN_IF_ERROR(r.String("protocol", &b.protocol));
-  if (b.protocol != "tcp" && b.protocol != "udp") {
-    return Corrupt(r.Path("protocol"), "expected one of tcp, udp");
-  }
+absl::StatusOr<T> ReadFields(Reader& r) {
+  T record;
+  RETURN_IF_ERROR(Fields<T>::Visit(r, record));
   RETURN_IF_ERROR(r.Done());
-  return b;
+  RETURN_IF_ERROR(Fields<T>::Check(r, record));
+  return record;
 }
 
-boost::json::array Bindings(const std::vector<NetworkBinding>& bindings) {
-  boost::json::array a;
-  for (const NetworkBinding& b : bindings) {
-    a.push_back(ToJson(b));
+template <typename T>
+struct Json {
+  static boost::json::object Encode(const T& record) {
+    Writer w;
+    WriteFields(w, record);
+    return std::move(w).Take();
   }
-  return a;
-}
+  static absl::StatusOr<T> Decode(const boost::json::value& v, const std::string& path) {
+    ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
+    return ReadFields<T>(r);
+  }
+};
 
-boost::json::object ToJson(const ecs::PortMapping& p) {
-  boost::json::object o;
-  PutOptional(o, "containerPort", p.container_port);
-  PutOptional(o, "hostPort", p.host_port);
-  if (p.protocol.has_value()) {
-    o["protocol"] = ecs::ToString(*p.protocol);
+template <>
+struct Json<std::string> {
+  static boost::json::string Encode(const std::string& s) { return Text(s); }
+  static absl::StatusOr<std::string> Decode(const boost::json::value& v, const std::string& path) {
+    std::string s;
+    RETURN_IF_ERROR(Reader::AsString(v, path, &s));
+    return s;
   }
-  if (p.name.has_value()) {
-    o["name"] = Text(*p.name);
-  }
-  if (p.app_protocol.has_value()) {
-    o["appProtocol"] = Text(*p.app_protocol);
-  }
-  return o;
-}
+};
 
-absl::StatusOr<ecs::PortMapping> PortMappingFromJson(const boost::json::value& v,
-                                                     const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ecs::PortMapping p;
-  RETURN_IF_ERROR(r.Int<int32_t>("containerPort", &p.container_port));
-  RETURN_IF_ERROR(r.Int<int32_t>("hostPort", &p.host_port));
-  std::optional<std::string> protocol;
-  RETURN_IF_ERROR(r.String("protocol", &protocol));
-  if (protocol.has_value()) {
-    p.protocol = ecs::ParseTransportProtocol(*protocol);
-    if (!p.protocol.has_value()) {
+template <>
+struct Json<std::pair<std::string, std::string>> {
+  static boost::json::array Encode(const std::pair<std::string, std::string>& p) {
+    return {Text(p.first), Text(p.second)};
+  }
+  static absl::StatusOr<std::pair<std::string, std::string>> Decode(const boost::json::value& v,
+                                                                    const std::string& path) {
+    const boost::json::array* a = v.if_array();
+    if (a == nullptr || a->size() != 2) {
+      return Corrupt(path, "expected a list of two strings");
+    }
+    std::pair<std::string, std::string> out;
+    RETURN_IF_ERROR(Reader::AsString((*a)[0], ElementPath(path, 0), &out.first));
+    RETURN_IF_ERROR(Reader::AsString((*a)[1], ElementPath(path, 1), &out.second));
+    return out;
+  }
+};
+
+template <>
+struct Fields<NetworkBinding> {
+  template <typename F, typename B>
+  static absl::Status Visit(F& f, B& b) {
+    RETURN_IF_ERROR(f.String("bindIP", &b.bind_ip));
+    RETURN_IF_ERROR(f.Int("containerPort", &b.container_port, 0, 65535));
+    RETURN_IF_ERROR(f.Int("hostPort", &b.host_port, 0, 65535));
+    RETURN_IF_ERROR(f.String("protocol", &b.protocol));
+    return absl::OkStatus();
+  }
+  static absl::Status Check(const Reader& r, const NetworkBinding& b) {
+    if (b.protocol != "tcp" && b.protocol != "udp") {
       return Corrupt(r.Path("protocol"), "expected one of tcp, udp");
     }
+    return absl::OkStatus();
   }
-  RETURN_IF_ERROR(r.String("name", &p.name));
-  RETURN_IF_ERROR(r.String("appProtocol", &p.app_protocol));
-  RETURN_IF_ERROR(r.Done());
-  return p;
-}
+};
 
-boost::json::object ToJson(const ContainerSpec& c) {
-  boost::json::object o;
-  o["name"] = Text(c.name);
-  o["image"] = Text(c.image);
-  o["cpu"] = c.cpu;
-  PutOptional(o, "memory", c.memory);
-  PutOptional(o, "memoryReservation", c.memory_reservation);
-  o["essential"] = c.essential;
-  if (c.entry_point.has_value()) {
-    o["entryPoint"] = Strings(*c.entry_point);
+template <>
+struct Fields<ecs::PortMapping> : NoCheck {
+  template <typename F, typename P>
+  static absl::Status Visit(F& f, P& p) {
+    RETURN_IF_ERROR(f.Int("containerPort", &p.container_port));
+    RETURN_IF_ERROR(f.Int("hostPort", &p.host_port));
+    RETURN_IF_ERROR(f.Enum("protocol", &p.protocol, ecs::ParseTransportProtocol,
+                           ecs::kTransportProtocolValues));
+    RETURN_IF_ERROR(f.String("name", &p.name));
+    RETURN_IF_ERROR(f.String("appProtocol", &p.app_protocol));
+    return absl::OkStatus();
   }
-  if (c.command.has_value()) {
-    o["command"] = Strings(*c.command);
-  }
-  o["environment"] = Pairs(c.environment);
-  if (c.working_directory.has_value()) {
-    o["workingDirectory"] = Text(*c.working_directory);
-  }
-  if (c.user.has_value()) {
-    o["user"] = Text(*c.user);
-  }
-  if (c.hostname.has_value()) {
-    o["hostname"] = Text(*c.hostname);
-  }
-  boost::json::array ports;
-  for (const ecs::PortMapping& p : c.port_mappings) {
-    ports.push_back(ToJson(p));
-  }
-  o["portMappings"] = std::move(ports);
-  boost::json::array depends;
-  for (const ContainerDependency& d : c.depends_on) {
-    depends.push_back(boost::json::object{{"containerName", Text(d.container_name)},
-                                          {"condition", ToString(d.condition)}});
-  }
-  o["dependsOn"] = std::move(depends);
-  PutOptional(o, "startTimeout", c.start_timeout);
-  PutOptional(o, "stopTimeout", c.stop_timeout);
-  o["initProcessEnabled"] = c.init_process_enabled;
-  o["readonlyRootFilesystem"] = c.readonly_root_filesystem;
-  o["logDriver"] = Text(c.log_driver);
-  o["dockerLabels"] = Pairs(c.docker_labels);
-  return o;
-}
+};
 
-absl::StatusOr<ContainerDependency> DependencyFromJson(const boost::json::value& v,
-                                                       const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ContainerDependency d;
-  RETURN_IF_ERROR(r.String("containerName", &d.container_name));
-  RETURN_IF_ERROR(r.Enum("condition", &d.condition, ParseDependencyCondition,
-                         kDependencyConditionValues));
-  RETURN_IF_ERROR(r.Done());
-  return d;
-}
-
-absl::StatusOr<ContainerSpec> ContainerSpecFromJson(const boost::json::value& v,
-                                                    const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ContainerSpec c;
-  RETURN_IF_ERROR(r.String("name", &c.name));
-  RETURN_IF_ERROR(r.String("image", &c.image));
-  RETURN_IF_ERROR(r.Int<int32_t>("cpu", &c.cpu));
-  RETURN_IF_ERROR(r.Int<int32_t>("memory", &c.memory));
-  RETURN_IF_ERROR(r.Int<int32_t>("memoryReservation", &c.memory_reservation));
-  RETURN_IF_ERROR(r.Bool("essential", &c.essential));
-  RETURN_IF_ERROR(r.List("entryPoint", &c.entry_point, StringFromJson));
-  RETURN_IF_ERROR(r.List("command", &c.command, StringFromJson));
-  RETURN_IF_ERROR(r.List("environment", &c.environment, PairFromJson));
-  RETURN_IF_ERROR(r.String("workingDirectory", &c.working_directory));
-  RETURN_IF_ERROR(r.String("user", &c.user));
-  RETURN_IF_ERROR(r.String("hostname", &c.hostname));
-  RETURN_IF_ERROR(r.List("portMappings", &c.port_mappings, PortMappingFromJson));
-  RETURN_IF_ERROR(r.List("dependsOn", &c.depends_on, DependencyFromJson));
-  RETURN_IF_ERROR(r.Int<int32_t>("startTimeout", &c.start_timeout));
-  RETURN_IF_ERROR(r.Int<int32_t>("stopTimeout", &c.stop_timeout));
-  RETURN_IF_ERROR(r.Bool("initProcessEnabled", &c.init_process_enabled));
-  RETURN_IF_ERROR(r.Bool("readonlyRootFilesystem", &c.readonly_root_filesystem));
-  RETURN_IF_ERROR(r.String("logDriver", &c.log_driver));
-  RETURN_IF_ERROR(r.List("dockerLabels", &c.docker_labels, PairFromJson));
-  RETURN_IF_ERROR(r.Done());
-  return c;
-}
-
-boost::json::object ToJson(const TaskSpec& s) {
-  boost::json::object o;
-  o["arn"] = Text(s.arn);
-  o["id"] = Text(s.id);
-  o["clusterArn"] = Text(s.cluster_arn);
-  o["containerInstanceArn"] = Text(s.container_instance_arn);
-  o["taskDefinitionArn"] = Text(s.task_definition_arn);
-  o["family"] = Text(s.family);
-  o["revision"] = s.revision;
-  o["desiredStatus"] = Text(s.desired_status);
-  PutOptional(o, "cpuUnits", s.cpu_units);
-  PutOptional(o, "memoryMib", s.memory_mib);
-  o["networkMode"] = ecs::ToString(s.network_mode);
-  o["launchType"] = Text(s.launch_type);
-  o["availabilityZone"] = Text(s.availability_zone);
-  o["group"] = Text(s.group);
-  o["startedBy"] = Text(s.started_by);
-  PutOptional(o, "version", s.version);
-  boost::json::array containers;
-  for (const ContainerSpec& c : s.containers) {
-    containers.push_back(ToJson(c));
+template <>
+struct Fields<ContainerDependency> : NoCheck {
+  template <typename F, typename D>
+  static absl::Status Visit(F& f, D& d) {
+    RETURN_IF_ERROR(f.String("containerName", &d.container_name));
+    RETURN_IF_ERROR(f.Enum("condition", &d.condition, ParseDependencyCondition,
+                           kDependencyConditionValues));
+    return absl::OkStatus();
   }
-  o["containers"] = std::move(containers);
-  return o;
-}
+};
 
-absl::StatusOr<TaskSpec> TaskSpecFromJson(const boost::json::value& v, const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  TaskSpec s;
-  RETURN_IF_ERROR(r.String("arn", &s.arn));
-  RETURN_IF_ERROR(r.String("id", &s.id));
-  RETURN_IF_ERROR(r.String("clusterArn", &s.cluster_arn));
-  RETURN_IF_ERROR(r.String("containerInstanceArn", &s.container_instance_arn));
-  RETURN_IF_ERROR(r.String("taskDefinitionArn", &s.task_definition_arn));
-  RETURN_IF_ERROR(r.String("family", &s.family));
-  RETURN_IF_ERROR(r.Int<int32_t>("revision", &s.revision));
-  RETURN_IF_ERROR(r.String("desiredStatus", &s.desired_status));
-  RETURN_IF_ERROR(r.Int<int64_t>("cpuUnits", &s.cpu_units, 0));
-  RETURN_IF_ERROR(r.Int<int64_t>("memoryMib", &s.memory_mib, 0));
-  RETURN_IF_ERROR(
-      r.Enum("networkMode", &s.network_mode, ecs::ParseNetworkMode, ecs::kNetworkModeValues));
-  RETURN_IF_ERROR(r.String("launchType", &s.launch_type));
-  RETURN_IF_ERROR(r.String("availabilityZone", &s.availability_zone));
-  RETURN_IF_ERROR(r.String("group", &s.group));
-  RETURN_IF_ERROR(r.String("startedBy", &s.started_by));
-  RETURN_IF_ERROR(r.Int<int64_t>("version", &s.version));
-  RETURN_IF_ERROR(r.List("containers", &s.containers, ContainerSpecFromJson));
-  RETURN_IF_ERROR(r.Done());
-  if (s.desired_status != "RUNNING" && s.desired_status != "STOPPED") {
-    return Corrupt(r.Path("desiredStatus"), "expected one of RUNNING, STOPPED");
+template <>
+struct Fields<ContainerSpec> : NoCheck {
+  template <typename F, typename C>
+  static absl::Status Visit(F& f, C& c) {
+    RETURN_IF_ERROR(f.String("name", &c.name));
+    RETURN_IF_ERROR(f.String("image", &c.image));
+    RETURN_IF_ERROR(f.Int("cpu", &c.cpu));
+    RETURN_IF_ERROR(f.Int("memory", &c.memory));
+    RETURN_IF_ERROR(f.Int("memoryReservation", &c.memory_reservation));
+    RETURN_IF_ERROR(f.Bool("essential", &c.essential));
+    RETURN_IF_ERROR(f.List("entryPoint", &c.entry_point));
+    RETURN_IF_ERROR(f.List("command", &c.command));
+    RETURN_IF_ERROR(f.List("environment", &c.environment));
+    RETURN_IF_ERROR(f.String("workingDirectory", &c.working_directory));
+    RETURN_IF_ERROR(f.String("user", &c.user));
+    RETURN_IF_ERROR(f.String("hostname", &c.hostname));
+    RETURN_IF_ERROR(f.List("portMappings", &c.port_mappings));
+    RETURN_IF_ERROR(f.List("dependsOn", &c.depends_on));
+    RETURN_IF_ERROR(f.Int("startTimeout", &c.start_timeout));
+    RETURN_IF_ERROR(f.Int("stopTimeout", &c.stop_timeout));
+    RETURN_IF_ERROR(f.Bool("initProcessEnabled", &c.init_process_enabled));
+    RETURN_IF_ERROR(f.Bool("readonlyRootFilesystem", &c.readonly_root_filesystem));
+    RETURN_IF_ERROR(f.String("logDriver", &c.log_driver));
+    RETURN_IF_ERROR(f.List("dockerLabels", &c.docker_labels));
+    return absl::OkStatus();
   }
-  if (s.id != TaskIdOfArn(s.arn)) {
-    return Corrupt(r.Path("id"), "expected the last segment of the task ARN");
+};
+
+template <>
+struct Fields<TaskSpec> {
+  template <typename F, typename S>
+  static absl::Status Visit(F& f, S& s) {
+    RETURN_IF_ERROR(f.String("arn", &s.arn));
+    RETURN_IF_ERROR(f.String("id", &s.id));
+    RETURN_IF_ERROR(f.String("clusterArn", &s.cluster_arn));
+    RETURN_IF_ERROR(f.String("containerInstanceArn", &s.container_instance_arn));
+    RETURN_IF_ERROR(f.String("taskDefinitionArn", &s.task_definition_arn));
+    RETURN_IF_ERROR(f.String("family", &s.family));
+    RETURN_IF_ERROR(f.Int("revision", &s.revision));
+    RETURN_IF_ERROR(f.String("desiredStatus", &s.desired_status));
+    RETURN_IF_ERROR(f.Int("cpuUnits", &s.cpu_units, 0));
+    RETURN_IF_ERROR(f.Int("memoryMib", &s.memory_mib, 0));
+    RETURN_IF_ERROR(
+        f.Enum("networkMode", &s.network_mode, ecs::ParseNetworkMode, ecs::kNetworkModeValues));
+    RETURN_IF_ERROR(f.String("launchType", &s.launch_type));
+    RETURN_IF_ERROR(f.String("availabilityZone", &s.availability_zone));
+    RETURN_IF_ERROR(f.String("group", &s.group));
+    RETURN_IF_ERROR(f.String("startedBy", &s.started_by));
+    RETURN_IF_ERROR(f.Int("version", &s.version));
+    RETURN_IF_ERROR(f.List("containers", &s.containers));
+    return absl::OkStatus();
   }
-  if (absl::Status valid = ValidateTaskSpec(s, r.Path("id"), r.Path("containers"));
-      !valid.ok()) {
-    return absl::DataLossError(valid.message());
+  static absl::Status Check(const Reader& r, const TaskSpec& s) {
+    if (s.desired_status != "RUNNING" && s.desired_status != "STOPPED") {
+      return Corrupt(r.Path("desiredStatus"), "expected one of RUNNING, STOPPED");
+    }
+    if (s.id != TaskIdOfArn(s.arn)) {
+      return Corrupt(r.Path("id"), "expected the last segment of the task ARN");
+    }
+    if (absl::Status valid = ValidateTaskSpec(s, r.Path("id"), r.Path("containers"));
+        !valid.ok()) {
+      return absl::DataLossError(valid.message());
+    }
+    return absl::OkStatus();
   }
-  return s;
-}
+};
 
-boost::json::object ToJson(const ProcessIdentity& p) {
-  return {{"pid", p.pid}, {"startTime", p.start_time}};
-}
-
-absl::StatusOr<ProcessIdentity> ProcessFromJson(const boost::json::value& v,
-                                                const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ProcessIdentity p;
-  RETURN_IF_ERROR(r.Int<int32_t>("pid", &p.pid, 0));
-  RETURN_IF_ERROR(r.Int<uint64_t>("startTime", &p.start_time));
-  RETURN_IF_ERROR(r.Done());
-  return p;
-}
-
-boost::json::object ToJson(const ContainerState& c) {
-  boost::json::object o;
-  o["name"] = Text(c.name);
-  o["known"] = ToString(c.known);
-  o["desired"] = ToString(c.desired);
-  o["runtimeId"] = Text(c.runtime_id);
-  o["runtimeName"] = Text(c.runtime_name);
-  o["imageId"] = Text(c.image_id);
-  o["imageDigest"] = Text(c.image_digest);
-  o["metadataId"] = Text(c.metadata_id);
-  o["shim"] = ToJson(c.shim);
-  o["process"] = ToJson(c.process);
-  PutOptional(o, "exitCode", c.exit_code);
-  o["reason"] = Text(c.reason);
-  o["oomKilled"] = c.oom_killed;
-  o["networkBindings"] = Bindings(c.network_bindings);
-  PutTime(o, "createdAtNs", c.created_at);
-  PutTime(o, "startedAtNs", c.started_at);
-  PutTime(o, "finishedAtNs", c.finished_at);
-  return o;
-}
+template <>
+struct Fields<ProcessIdentity> : NoCheck {
+  template <typename F, typename P>
+  static absl::Status Visit(F& f, P& p) {
+    RETURN_IF_ERROR(f.Int("pid", &p.pid, 0));
+    RETURN_IF_ERROR(f.Int("startTime", &p.start_time));
+    return absl::OkStatus();
+  }
+};
 
 constexpr std::string_view kStatusValues = "NONE, PULLED, CREATED, RUNNING, STOPPED";
 
-absl::StatusOr<ContainerState> ContainerStateFromJson(const boost::json::value& v,
-                                                      const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ContainerState c;
-  RETURN_IF_ERROR(r.String("name", &c.name));
-  RETURN_IF_ERROR(r.Enum("known", &c.known, ParseContainerStatus, kStatusValues));
-  RETURN_IF_ERROR(r.Enum("desired", &c.desired, ParseContainerStatus, kStatusValues));
-  RETURN_IF_ERROR(r.String("runtimeId", &c.runtime_id));
-  RETURN_IF_ERROR(r.String("runtimeName", &c.runtime_name));
-  RETURN_IF_ERROR(r.String("imageId", &c.image_id));
-  RETURN_IF_ERROR(r.String("imageDigest", &c.image_digest));
-  RETURN_IF_ERROR(r.String("metadataId", &c.metadata_id));
-  RETURN_IF_ERROR(r.Object("shim", &c.shim, ProcessFromJson));
-  RETURN_IF_ERROR(r.Object("process", &c.process, ProcessFromJson));
-  RETURN_IF_ERROR(r.Int<int32_t>("exitCode", &c.exit_code));
-  RETURN_IF_ERROR(r.String("reason", &c.reason));
-  RETURN_IF_ERROR(r.Bool("oomKilled", &c.oom_killed));
-  RETURN_IF_ERROR(r.List("networkBindings", &c.network_bindings, NetworkBindingFromJson));
-  RETURN_IF_ERROR(r.Time("createdAtNs", &c.created_at));
-  RETURN_IF_ERROR(r.Time("startedAtNs", &c.started_at));
-  RETURN_IF_ERROR(r.Time("finishedAtNs", &c.finished_at));
-  RETURN_IF_ERROR(r.Done());
-  return c;
-}
+template <>
+struct Fields<ContainerState> : NoCheck {
+  template <typename F, typename C>
+  static absl::Status Visit(F& f, C& c) {
+    RETURN_IF_ERROR(f.String("name", &c.name));
+    RETURN_IF_ERROR(f.Enum("known", &c.known, ParseContainerStatus, kStatusValues));
+    RETURN_IF_ERROR(f.Enum("desired", &c.desired, ParseContainerStatus, kStatusValues));
+    RETURN_IF_ERROR(f.String("runtimeId", &c.runtime_id));
+    RETURN_IF_ERROR(f.String("runtimeName", &c.runtime_name));
+    RETURN_IF_ERROR(f.String("imageId", &c.image_id));
+    RETURN_IF_ERROR(f.String("imageDigest", &c.image_digest));
+    RETURN_IF_ERROR(f.String("metadataId", &c.metadata_id));
+    RETURN_IF_ERROR(f.Object("shim", &c.shim));
+    RETURN_IF_ERROR(f.Object("process", &c.process));
+    RETURN_IF_ERROR(f.Int("exitCode", &c.exit_code));
+    RETURN_IF_ERROR(f.String("reason", &c.reason));
+    RETURN_IF_ERROR(f.Bool("oomKilled", &c.oom_killed));
+    RETURN_IF_ERROR(f.List("networkBindings", &c.network_bindings));
+    RETURN_IF_ERROR(f.Time("createdAtNs", &c.created_at));
+    RETURN_IF_ERROR(f.Time("startedAtNs", &c.started_at));
+    RETURN_IF_ERROR(f.Time("finishedAtNs", &c.finished_at));
+    return absl::OkStatus();
+  }
+};
 
 absl::Status CheckBackendStatus(const Reader& r, std::string_view key, std::string_view status) {
   if (status.empty() || status == "PENDING" || status == "RUNNING" || status == "STOPPED") {
@@ -560,135 +552,113 @@ absl::Status CheckBackendStatus(const Reader& r, std::string_view key, std::stri
   return Corrupt(r.Path(key), "expected one of PENDING, RUNNING, STOPPED or nothing");
 }
 
-boost::json::object ToJson(const ContainerChange& c) {
-  boost::json::object o;
-  o["containerName"] = Text(c.container_name);
-  o["runtimeId"] = Text(c.runtime_id);
-  o["status"] = Text(c.status);
-  PutOptional(o, "exitCode", c.exit_code);
-  o["reason"] = Text(c.reason);
-  o["imageDigest"] = Text(c.image_digest);
-  o["networkBindings"] = Bindings(c.network_bindings);
-  return o;
+template <>
+struct Fields<ContainerChange> {
+  template <typename F, typename C>
+  static absl::Status Visit(F& f, C& c) {
+    RETURN_IF_ERROR(f.String("containerName", &c.container_name));
+    RETURN_IF_ERROR(f.String("runtimeId", &c.runtime_id));
+    RETURN_IF_ERROR(f.String("status", &c.status));
+    RETURN_IF_ERROR(f.Int("exitCode", &c.exit_code));
+    RETURN_IF_ERROR(f.String("reason", &c.reason));
+    RETURN_IF_ERROR(f.String("imageDigest", &c.image_digest));
+    RETURN_IF_ERROR(f.List("networkBindings", &c.network_bindings));
+    return absl::OkStatus();
+  }
+  static absl::Status Check(const Reader& r, const ContainerChange& c) {
+    return CheckBackendStatus(r, "status", c.status);
+  }
+};
+
+// The two records the store keeps; "format" comes first and is not theirs.
+template <>
+struct Fields<TaskState> {
+  template <typename F, typename S>
+  static absl::Status Visit(F& f, S& s) {
+    RETURN_IF_ERROR(f.Object("spec", &s.spec));
+    RETURN_IF_ERROR(f.Enum("known", &s.known, ParseTaskStatus, kStatusValues));
+    RETURN_IF_ERROR(f.Enum("desired", &s.desired, ParseTaskStatus, kStatusValues));
+    RETURN_IF_ERROR(f.List("containers", &s.containers));
+    RETURN_IF_ERROR(f.String("stopReason", &s.stop_reason));
+    RETURN_IF_ERROR(f.Time("pullStartedAtNs", &s.pull_started_at));
+    RETURN_IF_ERROR(f.Time("pullStoppedAtNs", &s.pull_stopped_at));
+    RETURN_IF_ERROR(f.Time("executionStoppedAtNs", &s.execution_stopped_at));
+    RETURN_IF_ERROR(f.Time("stoppedAtNs", &s.stopped_at));
+    return absl::OkStatus();
+  }
+  static absl::Status Check(const Reader& r, const TaskState& s) {
+    if (s.containers.size() != s.spec.containers.size()) {
+      return Corrupt(r.Path("containers"), absl::StrCat("expected ", s.spec.containers.size(),
+                                                        " containers (the spec's), got ",
+                                                        s.containers.size()));
+    }
+    for (size_t i = 0; i < s.containers.size(); ++i) {
+      if (s.containers[i].name != s.spec.containers[i].name) {
+        return Corrupt(MemberPath(ElementPath(r.Path("containers"), i), "name"),
+                       absl::StrCat("expected \"", s.spec.containers[i].name,
+                                    "\" (the spec's container at this index)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+};
+
+template <>
+struct Fields<TaskChange> {
+  template <typename F, typename C>
+  static absl::Status Visit(F& f, C& c) {
+    RETURN_IF_ERROR(f.Int("seq", &c.seq));
+    RETURN_IF_ERROR(f.String("clusterArn", &c.cluster_arn));
+    RETURN_IF_ERROR(f.String("taskArn", &c.task_arn));
+    RETURN_IF_ERROR(f.String("status", &c.status));
+    RETURN_IF_ERROR(f.String("reason", &c.reason));
+    RETURN_IF_ERROR(f.List("containers", &c.containers));
+    RETURN_IF_ERROR(f.Time("pullStartedAtNs", &c.pull_started_at));
+    RETURN_IF_ERROR(f.Time("pullStoppedAtNs", &c.pull_stopped_at));
+    RETURN_IF_ERROR(f.Time("executionStoppedAtNs", &c.execution_stopped_at));
+    return absl::OkStatus();
+  }
+  static absl::Status Check(const Reader& r, const TaskChange& c) {
+    return CheckBackendStatus(r, "status", c.status);
+  }
+};
+
+template <typename T>
+std::string EncodeRecord(const T& record) {
+  Writer w;
+  w.Int("format", &kFormat).IgnoreError();
+  WriteFields(w, record);
+  return boost::json::serialize(std::move(w).Take());
 }
 
-absl::StatusOr<ContainerChange> ContainerChangeFromJson(const boost::json::value& v,
-                                                        const std::string& path) {
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(v, path));
-  ContainerChange c;
-  RETURN_IF_ERROR(r.String("containerName", &c.container_name));
-  RETURN_IF_ERROR(r.String("runtimeId", &c.runtime_id));
-  RETURN_IF_ERROR(r.String("status", &c.status));
-  RETURN_IF_ERROR(r.Int<int32_t>("exitCode", &c.exit_code));
-  RETURN_IF_ERROR(r.String("reason", &c.reason));
-  RETURN_IF_ERROR(r.String("imageDigest", &c.image_digest));
-  RETURN_IF_ERROR(r.List("networkBindings", &c.network_bindings, NetworkBindingFromJson));
-  RETURN_IF_ERROR(r.Done());
-  RETURN_IF_ERROR(CheckBackendStatus(r, "status", c.status));
-  return c;
-}
-
-// Parses a record's text and checks its format number.
-absl::StatusOr<Reader> OpenRecord(std::string_view json, boost::json::value* value) {
+// Parses a record's text, checks its format number, then reads the rest.
+template <typename T>
+absl::StatusOr<T> DecodeRecord(std::string_view json) {
   absl::StatusOr<boost::json::value> parsed = ecs::ParseJson(json);
   if (!parsed.ok()) {
     return absl::DataLossError(parsed.status().message());
   }
-  *value = *std::move(parsed);
-  ASSIGN_OR_RETURN(Reader r, Reader::Open(*value, ""));
+  ASSIGN_OR_RETURN(Reader r, Reader::Open(*parsed, ""));
   int64_t format = 0;
-  RETURN_IF_ERROR(r.Int<int64_t>("format", &format));
+  RETURN_IF_ERROR(r.Int("format", &format));
   if (format != kFormat) {
     return Corrupt("format", absl::StrCat("expected ", kFormat, " (this agent's), got ", format));
   }
-  return r;
+  return ReadFields<T>(r);
 }
 
 }  // namespace
 
-std::string EncodeTaskState(const TaskState& state) {
-  boost::json::object o;
-  o["format"] = kFormat;
-  o["spec"] = ToJson(state.spec);
-  o["known"] = ToString(state.known);
-  o["desired"] = ToString(state.desired);
-  boost::json::array containers;
-  for (const ContainerState& c : state.containers) {
-    containers.push_back(ToJson(c));
-  }
-  o["containers"] = std::move(containers);
-  o["stopReason"] = Text(state.stop_reason);
-  PutTime(o, "pullStartedAtNs", state.pull_started_at);
-  PutTime(o, "pullStoppedAtNs", state.pull_stopped_at);
-  PutTime(o, "executionStoppedAtNs", state.execution_stopped_at);
-  PutTime(o, "stoppedAtNs", state.stopped_at);
-  return boost::json::serialize(o);
-}
+std::string EncodeTaskState(const TaskState& state) { return EncodeRecord(state); }
 
 absl::StatusOr<TaskState> DecodeTaskState(std::string_view json) {
-  boost::json::value value;
-  ASSIGN_OR_RETURN(Reader r, OpenRecord(json, &value));
-  TaskState s;
-  RETURN_IF_ERROR(r.Object("spec", &s.spec, TaskSpecFromJson));
-  RETURN_IF_ERROR(r.Enum("known", &s.known, ParseTaskStatus, kStatusValues));
-  RETURN_IF_ERROR(r.Enum("desired", &s.desired, ParseTaskStatus, kStatusValues));
-  RETURN_IF_ERROR(r.List("containers", &s.containers, ContainerStateFromJson));
-  RETURN_IF_ERROR(r.String("stopReason", &s.stop_reason));
-  RETURN_IF_ERROR(r.Time("pullStartedAtNs", &s.pull_started_at));
-  RETURN_IF_ERROR(r.Time("pullStoppedAtNs", &s.pull_stopped_at));
-  RETURN_IF_ERROR(r.Time("executionStoppedAtNs", &s.execution_stopped_at));
-  RETURN_IF_ERROR(r.Time("stoppedAtNs", &s.stopped_at));
-  RETURN_IF_ERROR(r.Done());
-  if (s.containers.size() != s.spec.containers.size()) {
-    return Corrupt("containers", absl::StrCat("expected ", s.spec.containers.size(),
-                                              " containers (the spec's), got ",
-                                              s.containers.size()));
-  }
-  for (size_t i = 0; i < s.containers.size(); ++i) {
-    if (s.containers[i].name != s.spec.containers[i].name) {
-      return Corrupt(MemberPath(ElementPath("containers", i), "name"),
-                     absl::StrCat("expected \"", s.spec.containers[i].name,
-                                  "\" (the spec's container at this index)"));
-    }
-  }
-  return s;
+  return DecodeRecord<TaskState>(json);
 }
 
-std::string EncodeTaskChange(const TaskChange& change) {
-  boost::json::object o;
-  o["format"] = kFormat;
-  o["seq"] = change.seq;
-  o["clusterArn"] = Text(change.cluster_arn);
-  o["taskArn"] = Text(change.task_arn);
-  o["status"] = Text(change.status);
-  o["reason"] = Text(change.reason);
-  boost::json::array containers;
-  for (const ContainerChange& c : change.containers) {
-    containers.push_back(ToJson(c));
-  }
-  o["containers"] = std::move(containers);
-  PutTime(o, "pullStartedAtNs", change.pull_started_at);
-  PutTime(o, "pullStoppedAtNs", change.pull_stopped_at);
-  PutTime(o, "executionStoppedAtNs", change.execution_stopped_at);
-  return boost::json::serialize(o);
-}
+std::string EncodeTaskChange(const TaskChange& change) { return EncodeRecord(change); }
 
 absl::StatusOr<TaskChange> DecodeTaskChange(std::string_view json) {
-  boost::json::value value;
-  ASSIGN_OR_RETURN(Reader r, OpenRecord(json, &value));
-  TaskChange c;
-  RETURN_IF_ERROR(r.Int<uint64_t>("seq", &c.seq));
-  RETURN_IF_ERROR(r.String("clusterArn", &c.cluster_arn));
-  RETURN_IF_ERROR(r.String("taskArn", &c.task_arn));
-  RETURN_IF_ERROR(r.String("status", &c.status));
-  RETURN_IF_ERROR(r.String("reason", &c.reason));
-  RETURN_IF_ERROR(r.List("containers", &c.containers, ContainerChangeFromJson));
-  RETURN_IF_ERROR(r.Time("pullStartedAtNs", &c.pull_started_at));
-  RETURN_IF_ERROR(r.Time("pullStoppedAtNs", &c.pull_stopped_at));
-  RETURN_IF_ERROR(r.Time("executionStoppedAtNs", &c.execution_stopped_at));
-  RETURN_IF_ERROR(r.Done());
-  RETURN_IF_ERROR(CheckBackendStatus(r, "status", c.status));
-  return c;
+  return DecodeRecord<TaskChange>(json);
 }
 
 }  // namespace berth::agent
