@@ -1,14 +1,12 @@
 #include "agent/config/credentials.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "agent/config/ini_file.h"
+#include "agent/config/small_file.h"
 #include "io/absl_compat.h"
 #include "io/status.h"
 
@@ -34,37 +32,16 @@ std::string ExpandHome(const EnvMap& variables, std::string_view path) {
 
 // The parsed file, std::nullopt when it does not exist.
 absl::StatusOr<std::optional<IniFile>> ReadIni(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
+  absl::StatusOr<std::string> text =
+      ReadSmallFile(path, absl::StrCat("AWS credentials file ", path));
+  if (!text.ok()) {
+    int err = ErrnoOf(text.status());
+    if (err == ENOENT || err == ENOTDIR) {
       return std::optional<IniFile>();
     }
-    return ErrnoStatus(errno, absl::StrCat("open AWS credentials file ", path));
+    return text.status();
   }
-  std::string text;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, absl::StrCat("read AWS credentials file ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) {
-      close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat("failed to read AWS credentials file ", path, ": larger than 1 MiB"));
-    }
-  }
-  close(fd);
-  absl::StatusOr<IniFile> ini = ParseIni(text);
+  absl::StatusOr<IniFile> ini = ParseIni(*text);
   if (!ini.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("failed to read AWS credentials file ", path,
                                                    ": ", ini.status().message()));

@@ -1,12 +1,10 @@
 #include "agent/config/env_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "agent/config/small_file.h"
 #include "io/absl_compat.h"
 #include "io/status.h"
 
@@ -232,38 +230,14 @@ EnvMap ToEnvMap(const std::vector<EnvFileEntry>& entries) {
 }
 
 absl::StatusOr<EnvMap> ReadEnvFile(const std::string& path, bool must_exist) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT && !must_exist) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path, absl::StrCat("config file ", path));
+  if (!text.ok()) {
+    if (ErrnoOf(text.status()) == ENOENT && !must_exist) {
       return EnvMap{};
     }
-    return ErrnoStatus(err, absl::StrCat("open config file ", path));
+    return text.status();
   }
-  std::string text;
-  char buffer[8192];
-  while (true) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, absl::StrCat("read config file ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) {
-      close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat("failed to read config file ", path, ": larger than 1 MiB"));
-    }
-  }
-  close(fd);
-  absl::StatusOr<std::vector<EnvFileEntry>> entries = ParseEnvFile(text);
+  absl::StatusOr<std::vector<EnvFileEntry>> entries = ParseEnvFile(*text);
   if (!entries.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("failed to read config file ", path, ": ",
                                                    entries.status().message()));

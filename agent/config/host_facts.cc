@@ -1,8 +1,6 @@
 #include "agent/config/host_facts.h"
 
-#include <fcntl.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <vector>
@@ -12,39 +10,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/config/small_file.h"
 #include "io/absl_compat.h"
 #include "io/status.h"
 
 namespace berth::agent::config {
 namespace {
-
-constexpr size_t kMaxFileBytes = 1 << 20;
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return ErrnoStatus(errno, absl::StrCat("open ", path));
-  }
-  std::string text;
-  char buffer[4096];
-  while (text.size() <= kMaxFileBytes) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, absl::StrCat("read ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return text;
-}
 
 absl::Status Malformed(const std::string& path, std::string_view what) {
   return absl::DataLossError(absl::StrCat("failed to read ", path, ": ", Absl(what)));
