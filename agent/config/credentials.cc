@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/config/ini_file.h"
@@ -111,50 +112,35 @@ absl::StatusOr<AwsCredentials> LoadAwsCredentials(const EnvMap& variables) {
   std::string config_path = Get(variables, "AWS_CONFIG_FILE");
   config_path = ExpandHome(variables, config_path.empty() ? "~/.aws/config" : config_path);
 
-  bool profile_seen = false;
-  // 2. The shared credentials file: [<profile>].
-  if (!credentials_path.empty()) {
-    absl::StatusOr<std::optional<IniFile>> ini = ReadIni(credentials_path);
-    if (!ini.ok()) {
-      return ini.status();
-    }
-    if (ini->has_value()) {
-      auto it = (*ini)->sections.find(profile);
-      if (it != (*ini)->sections.end()) {
-        profile_seen = true;
-        absl::StatusOr<std::optional<AwsCredentials>> c =
-            FromSection(it->second, absl::StrCat(credentials_path, " [", profile, "]"));
-        if (!c.ok()) {
-          return c.status();
-        }
-        if (c->has_value()) {
-          return **c;
-        }
-      }
-    }
+  // 2. The shared credentials file: [<profile>]. 3. The config file:
+  // [profile <profile>], or [default].
+  struct File {
+    const std::string& path;
+    std::vector<std::string> sections;
+  };
+  std::vector<std::string> config_sections = {absl::StrCat("profile ", profile)};
+  if (profile == "default") {
+    config_sections.push_back(profile);
   }
-  // 3. The config file: [profile <profile>], or [default].
-  if (!config_path.empty()) {
-    absl::StatusOr<std::optional<IniFile>> ini = ReadIni(config_path);
-    if (!ini.ok()) {
-      return ini.status();
+  bool profile_seen = false;
+  for (const File& file : {File{credentials_path, {profile}}, File{config_path, config_sections}}) {
+    if (file.path.empty()) {
+      continue;
     }
-    if (ini->has_value()) {
-      for (const std::string& name :
-           {absl::StrCat("profile ", profile), profile == "default" ? profile : std::string()}) {
-        auto it = name.empty() ? (*ini)->sections.end() : (*ini)->sections.find(name);
-        if (it == (*ini)->sections.end()) {
-          continue;
-        }
-        profile_seen = true;
-        absl::StatusOr<std::optional<AwsCredentials>> c =
-            FromSection(it->second, absl::StrCat(config_path, " [", name, "]"));
-        if (!c.ok()) {
-          return c.status();
-        }
-        if (c->has_value()) {
-          return **c;
-        }
+    ASSIGN_OR_RETURN(std::optional<IniFile> ini, ReadIni(file.path));
+    if (!ini.has_value()) {
+      continue;
+    }
+    for (const std::string& name : file.sections) {
+      auto it = ini->sections.find(name);
+      if (it == ini->sections.end()) {
+        continue;
+      }
+      profile_seen = true;
+      ASSIGN_OR_RETURN(std::optional<AwsCredentials> c,
+                       FromSection(it->second, absl::StrCat(file.path, " [", name, "]")));
+      if (c.has_value()) {
+        return *std::move(c);
       }
     }
   }
