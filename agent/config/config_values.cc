@@ -12,6 +12,7 @@
 #include "ecs/arn.h"
 #include "ecs/json_text.h"
 #include "io/absl_compat.h"
+#include "io/status.h"
 
 namespace berth::agent::config {
 namespace {
@@ -44,12 +45,16 @@ bool ParseDigits(std::string_view text, int64_t* out) {
   return true;
 }
 
+// `value` as JSON of the `kind` that `allowed` describes.
 absl::StatusOr<boost::json::value> Json(std::string_view name, std::string_view value,
-                                        std::string_view allowed) {
+                                        std::string_view allowed, boost::json::kind kind) {
   absl::StatusOr<boost::json::value> json = ecs::ParseJson(value);
   if (!json.ok()) {
     return InvalidValue(name, value,
                         absl::StrCat(Absl(allowed), " (", json.status().message(), ")"));
+  }
+  if (json->kind() != kind) {
+    return InvalidValue(name, value, allowed);
   }
   return json;
 }
@@ -102,16 +107,9 @@ absl::StatusOr<absl::Duration> ParseDurationValue(std::string_view name, std::st
 
 absl::StatusOr<std::vector<int>> ParsePortList(std::string_view name, std::string_view value) {
   constexpr std::string_view kAllowed = "expected a JSON array of ports from 1 to 65535, like [22, 2375]";
-  absl::StatusOr<boost::json::value> json = Json(name, value, kAllowed);
-  if (!json.ok()) {
-    return json.status();
-  }
-  const boost::json::array* array = json->if_array();
-  if (array == nullptr) {
-    return InvalidValue(name, value, kAllowed);
-  }
+  ASSIGN_OR_RETURN(boost::json::value json, Json(name, value, kAllowed, boost::json::kind::array));
   std::vector<int> ports;
-  for (const boost::json::value& v : *array) {
+  for (const boost::json::value& v : json.get_array()) {
     int64_t port = 0;
     if (v.is_int64()) {
       port = v.get_int64();
@@ -146,16 +144,10 @@ absl::StatusOr<std::map<std::string, std::string>> ParseStringMap(std::string_vi
                                                                   std::string_view value) {
   constexpr std::string_view kAllowed =
       "expected a JSON object of strings, like {\"name\": \"value\"}";
-  absl::StatusOr<boost::json::value> json = Json(name, value, kAllowed);
-  if (!json.ok()) {
-    return json.status();
-  }
-  const boost::json::object* object = json->if_object();
-  if (object == nullptr) {
-    return InvalidValue(name, value, kAllowed);
-  }
+  ASSIGN_OR_RETURN(boost::json::value json,
+                   Json(name, value, kAllowed, boost::json::kind::object));
   std::map<std::string, std::string> out;
-  for (const auto& member : *object) {
+  for (const auto& member : json.get_object()) {
     const boost::json::string* s = member.value().if_string();
     if (s == nullptr) {
       return InvalidValue(name, value,
@@ -170,16 +162,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseStringMap(std::string_vi
 absl::StatusOr<std::vector<std::string>> ParseStringList(std::string_view name,
                                                          std::string_view value) {
   constexpr std::string_view kAllowed = "expected a JSON array of strings, like [\"a\", \"b\"]";
-  absl::StatusOr<boost::json::value> json = Json(name, value, kAllowed);
-  if (!json.ok()) {
-    return json.status();
-  }
-  const boost::json::array* array = json->if_array();
-  if (array == nullptr) {
-    return InvalidValue(name, value, kAllowed);
-  }
+  ASSIGN_OR_RETURN(boost::json::value json, Json(name, value, kAllowed, boost::json::kind::array));
   std::vector<std::string> out;
-  for (const boost::json::value& v : *array) {
+  for (const boost::json::value& v : json.get_array()) {
     const boost::json::string* s = v.if_string();
     if (s == nullptr) {
       return InvalidValue(name, value, kAllowed);
