@@ -13,8 +13,11 @@
 #include <memory>
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -345,74 +348,104 @@ TEST_F(AgentStateStoreTest, AnotherClustersDatabaseIsRefused) {
   EXPECT_TRUE(again.ok()) << again.status();
 }
 
-TEST_F(AgentStateStoreTest, NewerFormatVersionIsRefused) {
-  { auto store = OpenStore(); }
-  RawDb(DbPath()).Exec("UPDATE meta SET value = '99' WHERE key = 'data_format_version'");
+// A damaged or foreign agent.db is refused with a status saying what is
+// wrong: at Open when the file or its meta rows cannot be trusted, else at
+// Load, the Open still working so that the agent learns who it is and can
+// say what is broken.
+struct DamagedDatabase {
+  std::string name;
+  // When set, a store first wrote task "a" and its RUNNING report (report
+  // row 1); else the data directory is empty.
+  bool over_a_store;
+  std::function<void(const std::string& db_path)> damage;
+  bool fails_at_open;  // else at Load
+  absl::StatusCode code;
+  std::string message;  // a part of the message; "" checks the code only
+
+  friend void PrintTo(const DamagedDatabase& d, std::ostream* os) { *os << d.name; }
+};
+
+std::function<void(const std::string&)> Sql(std::string sql) {
+  return [sql = std::move(sql)](const std::string& db_path) { RawDb(db_path).Exec(sql); };
+}
+
+std::vector<DamagedDatabase> DamagedDatabases() {
+  return {
+      {.name = "NewerFormatVersion",
+       .over_a_store = true,
+       .damage = Sql("UPDATE meta SET value = '99' WHERE key = 'data_format_version'"),
+       .fails_at_open = true,
+       .code = absl::StatusCode::kFailedPrecondition,
+       .message = "data format version 99"},
+      {.name = "FileThatIsNotADatabase",
+       .over_a_store = false,
+       .damage =
+           [](const std::string& db_path) { std::ofstream(db_path) << std::string(8192, 'x'); },
+       .fails_at_open = true,
+       .code = absl::StatusCode::kDataLoss,
+       .message = ""},
+      {.name = "AnotherApplicationsDatabase",
+       .over_a_store = false,
+       .damage = Sql("CREATE TABLE other (x INTEGER)"),
+       .fails_at_open = true,
+       .code = absl::StatusCode::kDataLoss,
+       .message = "not a berth agent database"},
+      {.name = "CorruptedAppliedSeq",
+       .over_a_store = true,
+       .damage = Sql("UPDATE meta SET value = 'seven' WHERE key = 'applied_seq'"),
+       .fails_at_open = true,
+       .code = absl::StatusCode::kDataLoss,
+       .message = "meta row 'applied_seq'"},
+      {.name = "CorruptedTaskRow",
+       .over_a_store = true,
+       .damage = Sql("UPDATE tasks SET state = '{\"spec\": 7}'"),
+       .fails_at_open = false,
+       .code = absl::StatusCode::kDataLoss,
+       .message = "tasks row '" + TaskArn("a") + "'"},
+      {.name = "TaskRowUnderAnotherArn",
+       .over_a_store = true,
+       .damage = Sql("UPDATE tasks SET arn = 'arn:elsewhere'"),
+       .fails_at_open = false,
+       .code = absl::StatusCode::kDataLoss,
+       .message = "tasks row 'arn:elsewhere': holds task"},
+      {.name = "CorruptedReportRow",
+       .over_a_store = true,
+       .damage = Sql("UPDATE reports SET change = 'not json'"),
+       .fails_at_open = false,
+       .code = absl::StatusCode::kDataLoss,
+       .message = "reports row '1'"},
+  };
+}
+
+class DamagedDatabaseTest : public AgentStateStoreTest,
+                            public ::testing::WithParamInterface<DamagedDatabase> {};
+
+TEST_P(DamagedDatabaseTest, IsRefusedSayingWhatIsWrong) {
+  const DamagedDatabase& c = GetParam();
+  if (c.over_a_store) {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->PutTask(MakeTask("a"), MakeChange("a", "RUNNING")).ok());
+  } else {
+    ASSERT_EQ(mkdir(dir_.Sub("data").c_str(), 0700), 0);
+  }
+  c.damage(DbPath());
   auto store = AgentStateStore::Open(Options());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(store.status().message(), HasSubstr("data format version 99"));
+  absl::Status status;
+  if (c.fails_at_open) {
+    ASSERT_FALSE(store.ok());
+    status = store.status();
+  } else {
+    ASSERT_TRUE(store.ok()) << store.status();
+    status = (*store)->Load().status();
+  }
+  EXPECT_EQ(status.code(), c.code) << status;
+  EXPECT_THAT(status.message(), HasSubstr(c.message));
 }
 
-TEST_F(AgentStateStoreTest, AFileThatIsNotADatabaseIsDataLoss) {
-  ASSERT_EQ(mkdir(dir_.Sub("data").c_str(), 0700), 0);
-  std::ofstream(DbPath()) << std::string(8192, 'x');
-  auto store = AgentStateStore::Open(Options());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-}
-
-TEST_F(AgentStateStoreTest, AnotherApplicationsDatabaseIsDataLoss) {
-  ASSERT_EQ(mkdir(dir_.Sub("data").c_str(), 0700), 0);
-  RawDb(DbPath()).Exec("CREATE TABLE other (x INTEGER)");
-  auto store = AgentStateStore::Open(Options());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(store.status().message(), HasSubstr("not a berth agent database"));
-}
-
-TEST_F(AgentStateStoreTest, CorruptedTaskRowIsDataLossNamingTheRow) {
-  auto store = OpenStore();
-  ASSERT_TRUE(store->PutTask(MakeTask("a"), std::nullopt).ok());
-  RawDb(DbPath()).Exec("UPDATE tasks SET state = '{\"spec\": 7}'");
-  auto snapshot = store->Load();
-  ASSERT_FALSE(snapshot.ok());
-  EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(snapshot.status().message(), HasSubstr("tasks row '" + TaskArn("a") + "'"));
-  // Opening still works: the agent learns who it is and can say what is
-  // broken.
-  store.reset();
-  EXPECT_TRUE(AgentStateStore::Open(Options()).ok());
-}
-
-TEST_F(AgentStateStoreTest, TaskRowUnderAnotherArnIsDataLoss) {
-  auto store = OpenStore();
-  ASSERT_TRUE(store->PutTask(MakeTask("a"), std::nullopt).ok());
-  RawDb(DbPath()).Exec("UPDATE tasks SET arn = 'arn:elsewhere'");
-  auto snapshot = store->Load();
-  ASSERT_FALSE(snapshot.ok());
-  EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(snapshot.status().message(), HasSubstr("tasks row 'arn:elsewhere': holds task"));
-}
-
-TEST_F(AgentStateStoreTest, CorruptedReportRowIsDataLossNamingTheRow) {
-  auto store = OpenStore();
-  ASSERT_TRUE(store->PutTask(MakeTask("a"), MakeChange("a", "RUNNING")).ok());
-  RawDb(DbPath()).Exec("UPDATE reports SET change = 'not json'");
-  auto snapshot = store->Load();
-  ASSERT_FALSE(snapshot.ok());
-  EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(snapshot.status().message(), HasSubstr("reports row '1'"));
-}
-
-TEST_F(AgentStateStoreTest, CorruptedAppliedSeqIsDataLoss) {
-  { auto store = OpenStore(); }
-  RawDb(DbPath()).Exec("UPDATE meta SET value = 'seven' WHERE key = 'applied_seq'");
-  auto store = AgentStateStore::Open(Options());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(store.status().message(), HasSubstr("meta row 'applied_seq'"));
-}
+INSTANTIATE_TEST_SUITE_P(Cases, DamagedDatabaseTest, ::testing::ValuesIn(DamagedDatabases()),
+                         [](const ::testing::TestParamInfo<DamagedDatabase>& info) {
+                           return info.param.name;
+                         });
 
 TEST_F(AgentStateStoreTest, WriteLockedDatabaseFailsTheWriteAndKeepsTheOldState) {
   auto store = OpenStore();
