@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -148,24 +149,52 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, RestartReplayTest, ::testing::ValuesIn(Scena
                            return name;
                          });
 
-TEST(RestartTest, ACreatedContainerTheDriverNeverStartedIsStartedOnce) {
+// Targeted restarts of one task with one container "app": a first agent
+// takes the task, the test picks what it had persisted and how the world
+// looks, and a second agent restores that.
+class RestartTest : public ::testing::Test {
+ protected:
+  // Gives the first agent the task and runs it until idle.
+  void RunFirst() {
+    first_.engine_->Apply(scenario_.spec);
+    first_.loop_.RunUntilIdle();
+  }
+  // The last state the first agent wrote with the container `known`.
+  TaskState LastWrittenWith(ContainerStatus known) const {
+    TaskState persisted;
+    for (const FakeSink::Change& change : first_.sink_.changes) {
+      if (change.state.containers[0].known == known) persisted = change.state;
+    }
+    return persisted;
+  }
+  // A second agent over `world`, started `down_for` after the first one's
+  // now, restored from `persisted` and run until idle.
+  Agent& Restart(const TaskState& persisted, FakeWorld world,
+                 absl::Duration down_for = absl::ZeroDuration()) {
+    Agent& second =
+        second_.emplace(scenario_, std::move(world), 7, first_.loop_.time().Now() + down_for);
+    second.engine_->Restore({persisted});
+    second.loop_.RunUntilIdle();
+    return second;
+  }
+
+  const Scenario scenario_{.name = "one", .spec = Task({Container("app")})};
+  Agent first_{scenario_, FakeWorld{}, 42};
+  std::optional<Agent> second_;
+};
+
+TEST_F(RestartTest, ACreatedContainerTheDriverNeverStartedIsStartedOnce) {
   // The crash came between the write of CREATED and Start: the world has no
   // process for it. Reattach says so (no shim, no exit); the engine starts it.
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.driver_.before_start = [&](const ContainerState&) { first.worlds_.push_back(first.world_); };
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
+  first_.driver_.before_start = [this](const ContainerState&) {
+    first_.worlds_.push_back(first_.world_);
+  };
+  RunFirst();
   // The last write before Start holds CREATED.
-  TaskState persisted;
-  for (const FakeSink::Change& change : first.sink_.changes) {
-    if (change.state.containers[0].known == ContainerStatus::kCreated) persisted = change.state;
-  }
+  TaskState persisted = LastWrittenWith(ContainerStatus::kCreated);
   ASSERT_EQ(persisted.containers[0].known, ContainerStatus::kCreated);
 
-  Agent second(scenario, FakeWorld{}, 7);  // no process was ever made
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, FakeWorld{});  // no process was ever made
   EXPECT_THAT(second.driver_.calls,
               ::testing::ElementsAre("reattach app", "create-task", "start app"));
   EXPECT_EQ(second.engine_->stats().containers_never_started, 1u);
@@ -173,44 +202,31 @@ TEST(RestartTest, ACreatedContainerTheDriverNeverStartedIsStartedOnce) {
   EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("RUNNING app=RUNNING"));
 }
 
-TEST(RestartTest, ACreatedContainerTheDriverDidStartIsNotStartedAgain) {
+TEST_F(RestartTest, ACreatedContainerTheDriverDidStartIsNotStartedAgain) {
   // The crash came after Start but before the write that records RUNNING.
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
-  TaskState persisted;
-  for (const FakeSink::Change& change : first.sink_.changes) {
-    if (change.state.containers[0].known == ContainerStatus::kCreated) persisted = change.state;
-  }
+  RunFirst();
+  TaskState persisted = LastWrittenWith(ContainerStatus::kCreated);
   ASSERT_EQ(persisted.containers[0].known, ContainerStatus::kCreated);
-  ASSERT_EQ(first.world_.Find("app")->starts, 1);
+  ASSERT_EQ(first_.world_.Find("app")->starts, 1);
 
-  Agent second(scenario, first.world_, 7);
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, first_.world_);
   EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app"));
   EXPECT_EQ(second.world_.Find("app")->starts, 1);
   const ContainerState& app = second.engine_->Find(kTaskArn)->containers[0];
   EXPECT_EQ(app.known, ContainerStatus::kRunning);
-  EXPECT_EQ(app.shim, first.world_.Find("app")->shim);
+  EXPECT_EQ(app.shim, first_.world_.Find("app")->shim);
   EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("RUNNING app=RUNNING"));
 }
 
-TEST(RestartTest, AStopInProgressIsResumed) {
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
-  first.engine_->Stop(kTaskArn, "Task stopped by user");
-  first.loop_.RunUntilIdle();
-  ASSERT_THAT(first.driver_.CallsStartingWith("signal"), ::testing::ElementsAre("signal app 15"));
-  TaskState persisted = first.sink_.changes.back().state;
+TEST_F(RestartTest, AStopInProgressIsResumed) {
+  RunFirst();
+  first_.engine_->Stop(kTaskArn, "Task stopped by user");
+  first_.loop_.RunUntilIdle();
+  ASSERT_THAT(first_.driver_.CallsStartingWith("signal"), ::testing::ElementsAre("signal app 15"));
+  TaskState persisted = first_.sink_.changes.back().state;
   ASSERT_EQ(persisted.desired, TaskStatus::kStopped);
 
-  Agent second(scenario, first.world_, 7, first.loop_.time().Now() + absl::Seconds(20));
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, first_.world_, absl::Seconds(20));
   // SIGTERM again, and a whole stop timeout from now.
   EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app", "signal app 15"));
   second.loop_.AdvanceTime(absl::Seconds(30) - absl::Nanoseconds(1));
@@ -224,57 +240,41 @@ TEST(RestartTest, AStopInProgressIsResumed) {
   EXPECT_EQ(second.sink_.Reports()[0].reason, "Task stopped by user");
 }
 
-TEST(RestartTest, AContainerThatExitedWhileTheAgentWasDownIsReportedWithItsExitCode) {
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
-  ASSERT_TRUE(first.engine_->Find(kTaskArn)->known == TaskStatus::kRunning);
-  TaskState persisted = first.sink_.changes.back().state;
+TEST_F(RestartTest, AContainerThatExitedWhileTheAgentWasDownIsReportedWithItsExitCode) {
+  RunFirst();
+  ASSERT_TRUE(first_.engine_->Find(kTaskArn)->known == TaskStatus::kRunning);
+  TaskState persisted = first_.sink_.changes.back().state;
   // While the agent is down, the process exits 3.
-  FakeWorld world = first.world_;
+  FakeWorld world = first_.world_;
   FakeWorld::Process& p = world.by_runtime_id.begin()->second;
   p.running = false;
   p.exit = ContainerExit{.exit_code = 3};
 
-  Agent second(scenario, world, 7);
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, world);
   EXPECT_THAT(second.driver_.calls, ::testing::ElementsAre("reattach app"));
   EXPECT_THAT(Summaries(second.sink_.Reports()), ::testing::ElementsAre("STOPPED app=STOPPED(3)"));
 }
 
-TEST(RestartTest, AVanishedContainerIsStoppedWithTheDriversError) {
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
-  TaskState persisted = first.sink_.changes.back().state;
-  FakeWorld world = first.world_;
+TEST_F(RestartTest, AVanishedContainerIsStoppedWithTheDriversError) {
+  RunFirst();
+  TaskState persisted = first_.sink_.changes.back().state;
+  FakeWorld world = first_.world_;
   world.by_runtime_id.begin()->second.running = false;  // gone, with no record
 
-  Agent second(scenario, world, 7);
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, world);
   const ContainerState& app = second.engine_->Find(kTaskArn)->containers[0];
   EXPECT_EQ(app.known, ContainerStatus::kStopped);
   EXPECT_FALSE(app.exit_code.has_value());
   EXPECT_EQ(app.reason, "ContainerVanishedError: gone");
 }
 
-TEST(RestartTest, AStoppedTaskIsCleanedUpAtItsOriginalTime) {
-  Scenario scenario{.name = "one", .spec = Task({Container("app")})};
-  Agent first(scenario, FakeWorld{}, 42);
-  first.engine_->Apply(scenario.spec);
-  first.loop_.RunUntilIdle();
-  first.driver_.Exit("app", 0);
-  TaskState persisted = first.sink_.changes.back().state;
+TEST_F(RestartTest, AStoppedTaskIsCleanedUpAtItsOriginalTime) {
+  RunFirst();
+  first_.driver_.Exit("app", 0);
+  TaskState persisted = first_.sink_.changes.back().state;
   ASSERT_EQ(persisted.known, TaskStatus::kStopped);
 
-  Agent second(scenario, first.world_, 7);
-  second.loop_.AdvanceTime(absl::Hours(1));  // the agent was down for an hour
-  second.engine_->Restore({persisted});
-  second.loop_.RunUntilIdle();
+  Agent& second = Restart(persisted, first_.world_, absl::Hours(1));  // down for an hour
   EXPECT_TRUE(second.sink_.Reports().empty());
   second.loop_.AdvanceTime(absl::Hours(2) - absl::Nanoseconds(1));
   second.loop_.RunUntilIdle();
