@@ -27,6 +27,12 @@ TaskState StateOf(TaskSpec spec) {
   return state;
 }
 
+// `c` running, started at kNow.
+void Running(ContainerState& c) {
+  c.known = ContainerStatus::kRunning;
+  c.started_at = kNow;
+}
+
 // dep "a" stopped after running, with `code`.
 void Exited(ContainerState& c, std::optional<int32_t> code) {
   c.known = ContainerStatus::kStopped;
@@ -49,8 +55,7 @@ TEST(DependenciesTest, StartWaitsForRunningOrStoppedAfterRunning) {
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kWait);
   s.containers[0].known = ContainerStatus::kCreated;
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kWait);
-  s.containers[0].known = ContainerStatus::kRunning;
-  s.containers[0].started_at = kNow;
+  Running(s.containers[0]);
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kResolved);
   Exited(s.containers[0], 1);
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kResolved);
@@ -58,8 +63,7 @@ TEST(DependenciesTest, StartWaitsForRunningOrStoppedAfterRunning) {
 
 TEST(DependenciesTest, CompleteNeedsAnExitCode) {
   TaskState s = Pair(DependencyCondition::kComplete);
-  s.containers[0].known = ContainerStatus::kRunning;
-  s.containers[0].started_at = kNow;
+  Running(s.containers[0]);
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kWait);
   Exited(s.containers[0], 3);
   EXPECT_EQ(CheckDependencies(s, 1, kNow).verdict, Verdict::kResolved);
@@ -87,8 +91,7 @@ TEST(DependenciesTest, SuccessNeedsExitZeroAndFailsFastOtherwise) {
 
 TEST(DependenciesTest, HealthyIsTerminalWithoutHealthChecks) {
   TaskState s = Pair(DependencyCondition::kHealthy);
-  s.containers[0].known = ContainerStatus::kRunning;
-  s.containers[0].started_at = kNow;
+  Running(s.containers[0]);
   DependencyCheck check = CheckDependencies(s, 1, kNow);
   EXPECT_EQ(check.verdict, Verdict::kTerminal);
   EXPECT_THAT(check.error, HasSubstr("HEALTHY needs a health check"));
@@ -116,8 +119,7 @@ TEST(DependenciesTest, MissingDependencyIsTerminal) {
 TEST(DependenciesTest, StartTimeoutCountsFromTheDependencysStart) {
   TaskState s = Pair(DependencyCondition::kComplete);
   s.spec.containers[0].start_timeout = 10;
-  s.containers[0].known = ContainerStatus::kRunning;
-  s.containers[0].started_at = kNow;
+  Running(s.containers[0]);
   EXPECT_EQ(CheckDependencies(s, 1, kNow + absl::Seconds(10) - absl::Nanoseconds(1)).verdict,
             Verdict::kWait);
   DependencyCheck check = CheckDependencies(s, 1, kNow + absl::Seconds(10));
@@ -138,8 +140,7 @@ TEST(DependenciesTest, AllDependenciesMustResolve) {
                               Container("c", true,
                                         {Dep("a", DependencyCondition::kStart),
                                          Dep("b", DependencyCondition::kSuccess)})}));
-  s.containers[0].known = ContainerStatus::kRunning;
-  s.containers[0].started_at = kNow;
+  Running(s.containers[0]);
   EXPECT_EQ(CheckDependencies(s, 2, kNow).verdict, Verdict::kWait);
   Exited(s.containers[1], 0);
   EXPECT_EQ(CheckDependencies(s, 2, kNow).verdict, Verdict::kResolved);
