@@ -545,15 +545,20 @@ struct Fields<ContainerState> : NoCheck {
   }
 };
 
-absl::Status CheckBackendStatus(const Reader& r, std::string_view key, std::string_view status) {
-  if (status.empty() || status == "PENDING" || status == "RUNNING" || status == "STOPPED") {
-    return absl::OkStatus();
+// For the reports' records, whose "status" is a backend status or nothing.
+struct BackendStatusCheck {
+  template <typename T>
+  static absl::Status Check(const Reader& r, const T& record) {
+    std::string_view status = record.status;
+    if (status.empty() || status == "PENDING" || status == "RUNNING" || status == "STOPPED") {
+      return absl::OkStatus();
+    }
+    return Corrupt(r.Path("status"), "expected one of PENDING, RUNNING, STOPPED or nothing");
   }
-  return Corrupt(r.Path(key), "expected one of PENDING, RUNNING, STOPPED or nothing");
-}
+};
 
 template <>
-struct Fields<ContainerChange> {
+struct Fields<ContainerChange> : BackendStatusCheck {
   template <typename F, typename C>
   static absl::Status Visit(F& f, C& c) {
     RETURN_IF_ERROR(f.String("containerName", &c.container_name));
@@ -564,9 +569,6 @@ struct Fields<ContainerChange> {
     RETURN_IF_ERROR(f.String("imageDigest", &c.image_digest));
     RETURN_IF_ERROR(f.List("networkBindings", &c.network_bindings));
     return absl::OkStatus();
-  }
-  static absl::Status Check(const Reader& r, const ContainerChange& c) {
-    return CheckBackendStatus(r, "status", c.status);
   }
 };
 
@@ -604,7 +606,7 @@ struct Fields<TaskState> {
 };
 
 template <>
-struct Fields<TaskChange> {
+struct Fields<TaskChange> : BackendStatusCheck {
   template <typename F, typename C>
   static absl::Status Visit(F& f, C& c) {
     RETURN_IF_ERROR(f.Int("seq", &c.seq));
@@ -617,9 +619,6 @@ struct Fields<TaskChange> {
     RETURN_IF_ERROR(f.Time("pullStoppedAtNs", &c.pull_stopped_at));
     RETURN_IF_ERROR(f.Time("executionStoppedAtNs", &c.execution_stopped_at));
     return absl::OkStatus();
-  }
-  static absl::Status Check(const Reader& r, const TaskChange& c) {
-    return CheckBackendStatus(r, "status", c.status);
   }
 };
 
