@@ -213,13 +213,13 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
     plan.root_source = plan.Keep(spec.layers[0]);
   }
 
-  // The dispositions the container would otherwise inherit through exec.
-  plan.ignored_signals.push_back(SIGPIPE);
+  // The dispositions the container process resets before its exec.
+  plan.reset_signals.push_back(SIGPIPE);
   for (int sig = 1; sig < 65; ++sig) {
     struct sigaction current;
     if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE &&
-        sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
-      plan.ignored_signals.push_back(sig);
+        sigaction(sig, nullptr, &current) == 0 && current.sa_handler != SIG_DFL) {
+      plan.reset_signals.push_back(sig);
     }
   }
 

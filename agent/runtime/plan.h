@@ -116,9 +116,11 @@ struct Plan {
   const char* hostname = nullptr;  // nullptr: keep
   std::vector<char> workdir;       // NUL-terminated, mutable for mkdir -p
 
-  // Signals the agent ignores at Launch (and SIGPIPE, which the shim
-  // ignores): the only dispositions an exec does not reset by itself.
-  std::vector<int> ignored_signals;
+  // Signals whose disposition is not the default at Launch: ignored ones
+  // (and SIGPIPE, which the shim ignores), which an exec would not reset,
+  // and caught ones, whose handlers must not run in the container process
+  // before its exec.
+  std::vector<int> reset_signals;
 
   std::vector<int> keep_caps;  // capabilities kept in the bounding set
   uid_t uid = 0;

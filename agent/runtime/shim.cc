@@ -1,7 +1,9 @@
-// The shim and the container process. Both run in forks of the
-// multithreaded agent, so everything here is a system call on memory the
-// plan prepared: no allocation, no locks, no glibc function that takes a lock
-// or talks to other threads (raw syscalls for set*id and the signal mask).
+// The shim and the container process. The shim is a fork of the
+// multithreaded agent; the container process shares the shim's memory until
+// its exec (CloneContainer). So everything here is a system call on memory
+// the plan prepared: no allocation, no locks, no glibc function that takes a
+// lock or talks to other threads (raw syscalls for set*id and the signal
+// mask).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,6 +27,12 @@
 #include "agent/runtime/launch.h"
 #include "agent/runtime/plan.h"
 #include "agent/runtime/records.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BERTH_HAS_ASAN 1
+#endif
+#endif
 
 namespace berth::agent::runtime::internal {
 namespace {
@@ -387,9 +396,11 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   }
 
   // Default dispositions and an empty mask (the agent ignores SIGPIPE and
-  // its threads block signals). execve resets every caught signal itself;
-  // only the ignored ones (listed by Launch) stay ignored across it.
-  for (int sig : plan.ignored_signals) {
+  // its threads block signals). execve would reset caught signals itself,
+  // but not ignored ones; both are reset here, before the mask is emptied,
+  // so none of the agent's handlers can run in this process (which may
+  // share the shim's memory).
+  for (int sig : plan.reset_signals) {
     SetDisposition(sig, SIG_DFL);
   }
   uint64_t empty_mask = 0;
@@ -471,6 +482,84 @@ bool ArrangeFds(const Plan& plan) {
   return syscall(SYS_close_range, kFirstFreeFd, ~0U, 0) == 0;
 }
 
+// Not under AddressSanitizer: it tracks one stack per thread and would warn
+// (into the container's stderr) at the child's first noreturn call.
+// x86-64 only for now: the assembly has not been tried on other machines.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(BERTH_HAS_ASAN)
+#define BERTH_CLONE_ON_STACK 1
+#endif
+
+#ifdef BERTH_CLONE_ON_STACK
+// The container process's stack while it shares the shim's memory
+// (CLONE_VM): its own mapping, with a guard page below it.
+constexpr size_t kContainerStackSize = 256 * 1024;
+constexpr size_t kGuardSize = 4096;
+
+void ContainerEntry(void* plan) { RunContainer(*static_cast<Plan*>(plan)); }
+
+// clone3 whose child starts on `args->stack` and calls fn(arg), which must
+// not return. The child cannot return from a syscall wrapper onto a stack it
+// does not own, hence the few instructions of assembly (posix_spawn's way).
+// Returns the child's pid to the parent, or -errno.
+__attribute__((noinline)) long Clone3Call(clone_args* args, void (*fn)(void*), void* arg) {
+  long ret;
+  register void (*r12)(void*) asm("r12") = fn;
+  register void* r13 asm("r13") = arg;
+  asm volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"  // the child's frame chain ends here
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "ud2\n"
+      "1:\n\t"
+      : "=a"(ret)
+      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(*args)), "r"(r12), "r"(r13)
+      : "rcx", "r11", "memory");
+  return ret;
+}
+#endif
+
+// Creates the container process, which runs RunContainer(plan) and execs.
+// Where the assembly above exists, the child shares the shim's memory and
+// the shim waits until it has exec'd or died (CLONE_VM | CLONE_VFORK, as
+// posix_spawn): no copy of the shim's page tables, which are the agent's
+// (the shim is a fork of it), and no teardown of that copy at the exec.
+// Both would cost more than everything else the shim does. Safe because the
+// child only makes system calls on the plan and has a file table of its
+// own, and no signal handler can run in it: every signal stays blocked
+// until RunContainer has reset each non-default disposition, just before
+// its exec. Returns the pid, or -1 with errno.
+long CloneContainer(clone_args& args, Plan& plan) {
+#ifdef BERTH_CLONE_ON_STACK
+  void* stack = mmap(nullptr, kContainerStackSize + kGuardSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (stack != MAP_FAILED && mprotect(stack, kGuardSize, PROT_NONE) == 0) {
+    args.flags |= CLONE_VM | CLONE_VFORK;
+    args.stack = reinterpret_cast<uint64_t>(stack) + kGuardSize;
+    args.stack_size = kContainerStackSize;
+    uint64_t all = ~uint64_t{0};
+    uint64_t saved = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, sizeof(all));
+    long pid = Clone3Call(&args, ContainerEntry, &plan);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved, nullptr, sizeof(saved));
+    munmap(stack, kContainerStackSize + kGuardSize);
+    if (pid < 0) {
+      errno = static_cast<int>(-pid);
+      return -1;
+    }
+    return pid;
+  }
+#endif
+  // Elsewhere (or without memory for a stack): a plain fork of the shim.
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) {
+    RunContainer(plan);
+  }
+  return pid;
+}
+
 }  // namespace
 
 void RunShim(Plan& plan) {
@@ -517,10 +606,7 @@ void RunShim(Plan& plan) {
   }
   args.pidfd = reinterpret_cast<uint64_t>(&container_pidfd);
   args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    RunContainer(plan);
-  }
+  long pid = CloneContainer(args, plan);
   if (pid < 0) {
     Fail(kReportFd, Step::kCloneContainer, errno, 0);
   }
@@ -531,8 +617,9 @@ void RunShim(Plan& plan) {
   close(kStdoutWFd);
   close(kStderrWFd);
 
-  // Record and report the container at once, while it sets itself up: the
-  // agent then waits for its exec on the exec pipe, not for us.
+  // The container has exec'd by now, or failed and said why on the exec
+  // pipe (where CloneContainer waits for it; elsewhere it still sets itself
+  // up): record and report it. The agent then reads the exec pipe.
   report.pid = static_cast<int32_t>(pid);
   report.start_time = StartTime(report.pid);  // a zombie still has its stat
   len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
