@@ -91,13 +91,15 @@ class EngineSource final : public endpoints::IntrospectionSource {
 };
 
 // A helper binary the agent runs: berth-init (PID 1 of initProcessEnabled
-// containers) and berth-unpack (one image layer per process).
+// containers), berth-shim (each container's monitor) and berth-unpack (one
+// image layer per process).
 struct HelperBinary {
   std::string_view name;
   std::string_view env_var;    // overrides the search
   std::string_view build_dir;  // where the build tree has it, beside agent/berth-agent
 };
 constexpr HelperBinary kInitBinary = {"berth-init", "BERTH_INIT_PATH", "runtime"};
+constexpr HelperBinary kShimBinary = {"berth-shim", "BERTH_SHIM_PATH", "runtime"};
 constexpr HelperBinary kUnpackBinary = {"berth-unpack", "BERTH_UNPACK_PATH", "images"};
 
 // $<env_var> as given, else the first executable of: next to this binary
@@ -270,6 +272,13 @@ int Main(int argc, char** argv) {
   RealDriverOptions driver_options;
   driver_options.data_dir = cfg.data_dir;
   driver_options.init_path = FindHelperBinary(environment, kInitBinary);
+  driver_options.shim_path = FindHelperBinary(environment, kShimBinary);
+  if (driver_options.shim_path.empty()) {
+    LOG(ERROR) << "refusing to start: berth-shim, which watches each container, is not in "
+                  "BERTH_SHIM_PATH, next to berth-agent, in runtime/ beside it or in "
+                  "/usr/libexec/berth";
+    return 1;
+  }
   driver_options.task_pids_limit = cfg.task_pids_limit;
   driver_options.cpu_period = cfg.cgroup_cpu_period;
   driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;

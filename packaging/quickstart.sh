@@ -38,9 +38,9 @@ build=${BERTH_BUILD_DIR:-$root/build/release}
 if [[ "${BERTH_SKIP_BUILD:-0}" != 1 ]]; then
   say "building berth (release preset; a first build takes several minutes on 2 cores)"
   (cd "$root" && cmake --preset release >/dev/null &&
-     cmake --build --preset release --target berth-control berth-agent berth-init berth-unpack)
+     cmake --build --preset release --target berth-control berth-agent berth-init berth-shim berth-unpack)
 fi
-for b in control/berth-control agent/berth-agent agent/runtime/berth-init \
+for b in control/berth-control agent/berth-agent agent/runtime/berth-init agent/runtime/berth-shim \
          agent/images/berth-unpack; do
   [[ -x "$build/$b" ]] || die "$build/$b is missing: build first (or unset BERTH_SKIP_BUILD)"
 done

@@ -312,6 +312,7 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
     spec.init = true;
     spec.init_path = options_.init_path;
   }
+  spec.shim_path = options_.shim_path;
   absl::StatusOr<runtime::Launched> launched = runtime::Launch(spec);
   if (!launched.ok()) {
     return launched.status();

@@ -40,6 +40,8 @@ struct RealDriverOptions {
   // berth-init on the host, for initProcessEnabled ("" = not available: such
   // a container fails to start with a clear reason).
   std::string init_path;
+  // berth-shim on the host, which each container's shim becomes (required).
+  std::string shim_path;
   // Task-level limits from the configuration (ECS_TASK_PIDS_LIMIT,
   // ECS_CGROUP_CPU_PERIOD) and whether task-level cpu/memory limits are set
   // at all (ECS_ENABLE_TASK_CPU_MEM_LIMIT).

@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/runtime/passwd.h"
 #include "agent/runtime/plan.h"
+#include "agent/runtime/spawn_clone.h"
 #include "io/absl_compat.h"
 #include "io/log.h"
 #include "io/status.h"
@@ -157,6 +158,9 @@ absl::Status BuildPlan(const LaunchSpec& spec, Plan& plan) {
   if (!spec.working_dir.empty() && spec.working_dir[0] != '/') {
     return absl::InvalidArgumentError(absl::StrCat(
         "the working directory '", spec.working_dir, "' is invalid, it needs to be an absolute path"));
+  }
+  if (spec.shim_path.empty()) {
+    return absl::InvalidArgumentError("no path for berth-shim given");
   }
   if (spec.init && spec.init_path.empty()) {
     return absl::InvalidArgumentError("initProcessEnabled needs the path of berth-init");
@@ -375,6 +379,7 @@ std::string Describe(const LaunchSpec& spec, const Plan& plan, const Report& r) 
     case Step::kLookPath:
     case Step::kExec:
       return absl::StrCat("exec ", r.index == 1 ? "/dev/init" : spec.argv[0]);
+    case Step::kShimExec: return "start berth-shim";
     case Step::kNone: break;
   }
   return absl::StrCat("start the container (step ", r.step, ")");
@@ -409,6 +414,10 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
       return ErrnoStatus(errno, absl::StrCat("remove ", spec.state_dir, "/", name));
     }
   }
+  io::UniqueFd shim_exe(open(spec.shim_path.c_str(), O_PATH | O_CLOEXEC));
+  if (!shim_exe.valid()) {
+    return ErrnoStatus(errno, absl::StrCat("open berth-shim at ", spec.shim_path));
+  }
   io::UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull.valid()) {
     return ErrnoStatus(errno, "open /dev/null");
@@ -431,17 +440,18 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   plan.exec_w = exec.second.get();
   plan.state_fd = state.get();
   plan.cgroup_fd = spec.cgroup_fd;
+  plan.shim_exe = shim_exe.get();
 
+  // The shim shares our memory until it becomes berth-shim, and this thread
+  // waits until then (spawn_clone.h): by the time SpawnClone returns, the
+  // container has usually exec'd and everything below is already written.
   clone_args args;
   memset(&args, 0, sizeof(args));
   int pidfd = -1;
   args.flags = CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    internal::RunShim(plan);
-  }
+  long pid = internal::SpawnClone(args, internal::RunShim, &plan);
   if (pid < 0) {
     return ErrnoStatus(errno, "create the shim process (clone3)");
   }
@@ -473,6 +483,21 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   if (r.step != static_cast<int32_t>(Step::kNone)) {
     Reap(shim_pidfd.get());
     return ErrnoStatus(r.err, Describe(spec, plan, r));
+  }
+  // EOF once the shim has become berth-shim (the report pipe is
+  // close-on-exec); a second report if it could not, after it stopped the
+  // container.
+  Report after;
+  do {
+    n = read(report.first.get(), &after, sizeof(after));
+  } while (n < 0 && errno == EINTR);
+  if (n != 0) {
+    Reap(shim_pidfd.get());
+    if (n != static_cast<ssize_t>(sizeof(after))) {
+      return n < 0 ? ErrnoStatus(errno, "read the shim's report")
+                   : absl::InternalError("failed to start the container: a short shim report");
+    }
+    return ErrnoStatus(after.err, Describe(spec, plan, after));
   }
   // The shim reported the container as soon as it was cloned; its exec
   // closes the exec pipe (EOF), a failing step writes to it.

@@ -1,33 +1,33 @@
 #ifndef BERTH_AGENT_RUNTIME_LAUNCH_H_
 #define BERTH_AGENT_RUNTIME_LAUNCH_H_
 
-// Starting a container: the caller (the agent) forks a per-container shim
+// Starting a container: the caller (the agent) creates a per-container shim
 // that starts the container's first process in its own namespaces and
-// cgroup, reports it, waits for it, records how it ended and exits the same
-// way. See README.md for the design.
+// cgroup, reports it, then becomes berth-shim, a small program that waits
+// for it, records how it ended and exits the same way. The shim and the
+// container share their parent's memory until they exec (spawn_clone.h), so
+// a launch copies none of the agent's address space. See README.md.
 //
 //   agent ──clone3(CLONE_PIDFD)──▶ shim ──clone3(CLONE_INTO_CGROUP | CLONE_PIDFD |
 //    ▲ ▲  (stays in the agent's    │  CLONE_NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP)──▶ container
 //    │ │   cgroup, setsid)         │                                 (mounts, pivot_root,
-//    │ └── report pipe ◀───────────┘ pids + start times, or step + errno    user, execve)
+//    │ └── report pipe ◀───────────┤ pids + start times, or step + errno    user, execve)
+//    │     (EOF: it is berth-shim) └─▶ execveat: berth-shim (waits, records the exit)
 //    └──── exec pipe (close-on-exec): EOF at the exec, or step + errno ◀───────┘
 //
 // The shim writes <state_dir>/shim, /container and /exit (records.h); it
-// keeps copies of the container's stdout/stderr read ends at fds 3 and 4 so
-// a restarted agent can take them back (Reattach).
+// keeps copies of the container's stdout/stderr read ends at fds 3 and 4
+// (shim_fds.h) so a restarted agent can take them back (Reattach).
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/runtime/records.h"
+#include "agent/runtime/shim_fds.h"
 #include "io/socket.h"
 
 namespace berth::agent::runtime {
-
-// The shim's fds that hold the container's stdout and stderr read ends.
-inline constexpr int kShimStdoutFd = 3;
-inline constexpr int kShimStderrFd = 4;
 
 // A host path bind-mounted into the container after pivot_root (so a symlink
 // in the image resolves inside the container, never on the host). A missing
@@ -60,6 +60,8 @@ struct LaunchSpec {
   // at /dev/init and runs argv as its child.
   bool init = false;
   std::string init_path;
+  // berth-shim on the host (required).
+  std::string shim_path;
   std::vector<BindMount> binds = {};
 };
 

@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
     spec.readonly_root = readonly;
     spec.argv = {"true"};
     spec.env = {"PATH=/bin"};
+    spec.shim_path = BERTH_SHIM_PATH;
     auto launched = Launch(spec);
     *exec_us = Since(t);
     if (!launched.ok()) {

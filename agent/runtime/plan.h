@@ -2,9 +2,9 @@
 #define BERTH_AGENT_RUNTIME_PLAN_H_
 
 // Internal to the runtime: everything the shim and the container process
-// need, prepared by Launch before the fork. The shim is a fork of a
-// multithreaded process, so it (and the container process it clones) only
-// reads this plan and makes system calls: no allocation, no locks.
+// need, prepared by Launch before it creates the shim. Both run in memory
+// shared with the multithreaded agent (spawn_clone.h), so they only read
+// this plan and make system calls: no allocation, no locks.
 
 #include <sys/types.h>
 
@@ -42,6 +42,7 @@ enum class Step : int32_t {
   kSignals,
   kLookPath,  // argv[0] not found (init only: checked before exec'ing init)
   kExec,
+  kShimExec,  // the shim could not become berth-shim (after the report)
 };
 
 // The shim → agent message (and container → agent on the exec pipe, with
@@ -97,6 +98,7 @@ struct Plan {
   int exec_w = -1;  // the container's failure, or EOF at its exec
   int state_fd = -1;
   int cgroup_fd = -1;  // -1: no CLONE_INTO_CGROUP
+  int shim_exe = -1;   // berth-shim (O_PATH)
 
   // Root filesystem.
   bool overlay = true;
@@ -135,8 +137,9 @@ struct Plan {
   std::vector<char> path_buf;      // scratch for PATH candidates
 };
 
-// The shim: never returns. Runs in the child of clone3 in Launch.
-[[noreturn]] void RunShim(Plan& plan);
+// The shim (`plan` is a Plan*): never returns. Runs in the child Launch
+// creates with SpawnClone; execs berth-shim once the container runs.
+[[noreturn]] void RunShim(void* plan);
 
 }  // namespace berth::agent::runtime::internal
 

@@ -1,40 +1,16 @@
 #ifndef BERTH_AGENT_RUNTIME_RECORDS_H_
 #define BERTH_AGENT_RUNTIME_RECORDS_H_
 
-// The small files a shim leaves in its container's state directory, and the
-// /proc/<pid>/stat field that makes a process identity. Each record is one
-// line, written to "<name>.tmp" and renamed over "<name>", so a reader sees
-// all of it or none of it.
-//
-//   shim       "<pid> <start time>\n"    the shim itself, before the container
-//   container  "<pid> <start time>\n"    the container's first process (host pid)
-//   exit       "exited <code> <unix ns>\n" | "killed <signal> <unix ns>\n"
-//              | "dumped <signal> <unix ns>\n"
-//
-// The Format* functions and ParseStatStartTime run in the shim, a fork of
-// the multithreaded agent: they only touch the buffers they are given (no
-// allocation, no locks), so they are async-signal-safe.
+// Reading the records a shim leaves in its container's state directory
+// (their format, and writing them: record_format.h).
 
-#include <cstddef>
-#include <cstdint>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/runtime/record_format.h"
 
 namespace berth::agent::runtime {
-
-inline constexpr char kShimRecord[] = "shim";
-inline constexpr char kContainerRecord[] = "container";
-inline constexpr char kExitRecord[] = "exit";
-
-// A process across agent restarts: a pid alone can be reused, a pid with its
-// start time (field 22 of /proc/<pid>/stat, clock ticks since boot) cannot.
-struct ProcessId {
-  int pid = 0;
-  uint64_t start_time = 0;
-  friend bool operator==(const ProcessId&, const ProcessId&) = default;
-};
 
 // How the container ended: si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and
 // the exit code or signal, as waitid(2) gives them, and when.
@@ -45,24 +21,8 @@ struct ExitRecord {
   friend bool operator==(const ExitRecord&, const ExitRecord&) = default;
 };
 
-// Longest record line.
-inline constexpr size_t kMaxRecordSize = 64;
-
-// Writes the record line into `buf` (at least kMaxRecordSize bytes) and
-// returns its length. Async-signal-safe.
-size_t FormatIdentityRecord(char* buf, ProcessId id);
-size_t FormatExitRecord(char* buf, int si_code, int status, int64_t unix_nanos);
-
 absl::StatusOr<ProcessId> ParseIdentityRecord(std::string_view text);
 absl::StatusOr<ExitRecord> ParseExitRecord(std::string_view text);
-
-// Field 22 (starttime) of a /proc/<pid>/stat line; the command name (field
-// 2) may hold spaces and parentheses, so fields are counted from the last
-// ')'. Returns false when the line is malformed. Async-signal-safe.
-bool ParseStatStartTime(const char* data, size_t len, uint64_t* out);
-
-// Appends the decimal digits of `v` at `p`; returns the end. Async-signal-safe.
-char* AppendDecimal(char* p, uint64_t v);
 
 }  // namespace berth::agent::runtime
 

@@ -1,9 +1,9 @@
-// The shim and the container process. The shim is a fork of the
-// multithreaded agent; the container process shares the shim's memory until
-// its exec (CloneContainer). So everything here is a system call on memory
-// the plan prepared: no allocation, no locks, no glibc function that takes a
-// lock or talks to other threads (raw syscalls for set*id and the signal
-// mask).
+// The shim, until it becomes berth-shim, and the container process. Launch
+// creates the shim with SpawnClone, so on x86-64 both run in memory shared
+// with the multithreaded agent (the shim) or with the shim (the container),
+// until their exec. So everything here is a system call on memory the plan
+// prepared: no allocation, no locks, no glibc function that takes a lock or
+// talks to other threads (raw syscalls for set*id and the signal mask).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,40 +11,23 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
 
-#include "agent/runtime/launch.h"
 #include "agent/runtime/plan.h"
-#include "agent/runtime/records.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BERTH_HAS_ASAN 1
-#endif
-#endif
+#include "agent/runtime/record_format.h"
+#include "agent/runtime/shim_fds.h"
+#include "agent/runtime/spawn_clone.h"
 
 namespace berth::agent::runtime::internal {
 namespace {
 
-// The shim's fd slots (3 and 4 are kShimStdoutFd / kShimStderrFd).
-constexpr int kReportFd = 5;
-constexpr int kStateFd = 6;
-constexpr int kCgroupFd = 7;
-constexpr int kStdoutWFd = 8;
-constexpr int kStderrWFd = 9;
-constexpr int kExecWFd = 10;  // close-on-exec: EOF at the agent when the exec is done
-constexpr int kFirstFreeFd = 11;
 // The shim's exit status when its launcher died before it could start
 // anything (nobody waits for it then).
 constexpr int kShimLauncherGone = 125;
@@ -120,24 +103,6 @@ uint64_t StartTime(int pid) {
   close(fd);
   uint64_t start = 0;
   return ParseStatStartTime(buf, len, &start) ? start : 0;
-}
-
-// Writes <name>.tmp and renames it over <name> in the state directory.
-bool WriteRecord(const char* name, const char* data, size_t len) {
-  char tmp[32];
-  size_t n = strlen(name);
-  memcpy(tmp, name, n);
-  memcpy(tmp + n, ".tmp", 5);
-  int fd = openat(kStateFd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return false;
-  }
-  ssize_t w = write(fd, data, len);
-  close(fd);
-  if (w != static_cast<ssize_t>(len)) {
-    return false;
-  }
-  return renameat(kStateFd, tmp, kStateFd, name) == 0;
 }
 
 // mkdir -p on a mutable NUL-terminated path; existing directories are fine.
@@ -271,12 +236,13 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
 
 // Failures go straight to the agent through the exec pipe.
 [[noreturn]] void RunContainer(Plan& plan) {
-  const int status_w = kExecWFd;
+  const int status_w = kShimExecWFd;
   // stdin is /dev/null (fd 0, from the shim); stdout/stderr the pipes.
-  if (dup2(kStdoutWFd, 1) < 0 || dup2(kStderrWFd, 2) < 0) {
+  if (dup2(kShimStdoutWFd, 1) < 0 || dup2(kShimStderrWFd, 2) < 0) {
     Fail(status_w, Step::kStdio, errno, 0);
   }
-  syscall(SYS_close_range, 3, kExecWFd - 1, 0);
+  syscall(SYS_close_range, 3, kShimExecWFd - 1, 0);
+  close(kShimExeFd);
   umask(022);
 
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
@@ -419,150 +385,48 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   Fail(status_w, Step::kExec, ExecPath(plan, plan.argv.data(), /*exec=*/true), 0);
 }
 
-// After the container's exit: stays until what it wrote has been read (the
-// pipes are empty), as containerd's shim stays until its output is taken, so
-// nothing is lost when the agent is down: a restarted agent reattaches, takes
-// the pipes back and reads them, then we go. While the launching agent is
-// still our parent and reads nothing for 2 s, we go anyway (it has given up
-// on the output; the exit must not wait for it).
-void WaitForOutputRead(long launcher) {
-  int last = -1;
-  timespec stalled_since;
-  clock_gettime(CLOCK_MONOTONIC, &stalled_since);
-  long delay_ns = 500000;
-  for (;;) {
-    int out = 0;
-    int err = 0;
-    if (ioctl(kShimStdoutFd, FIONREAD, &out) != 0) {
-      out = 0;
-    }
-    if (ioctl(kShimStderrFd, FIONREAD, &err) != 0) {
-      err = 0;
-    }
-    int pending = out + err;
-    if (pending == 0) {
-      return;
-    }
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (pending != last) {
-      last = pending;
-      stalled_since = now;
-    } else if (syscall(SYS_getppid) == launcher &&
-               (now.tv_sec - stalled_since.tv_sec) * 1000000000L +
-                       (now.tv_nsec - stalled_since.tv_nsec) >=
-                   2000000000L) {
-      return;
-    }
-    timespec delay = {0, delay_ns};
-    nanosleep(&delay, nullptr);
-    delay_ns = delay_ns * 2 > 100000000 ? 100000000 : delay_ns * 2;
-  }
-}
-
-// Moves the fds the shim keeps into their slots and closes every other one.
+// Moves the fds the shim keeps into their slots (shim_fds.h) and closes
+// every other one.
 bool ArrangeFds(const Plan& plan) {
-  const int from[] = {plan.devnull,  plan.devnull,  plan.devnull,   plan.stdout_r,
-                      plan.stderr_r, plan.report_w, plan.state_fd,  plan.cgroup_fd,
-                      plan.stdout_w, plan.stderr_w, plan.exec_w};
-  int tmp[kFirstFreeFd];
-  for (int i = 0; i < kFirstFreeFd; ++i) {
-    tmp[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, kFirstFreeFd);
+  const int from[kShimFirstFreeFd] = {
+      plan.devnull,  plan.devnull,  plan.devnull,   plan.stdout_r,  plan.stderr_r, plan.report_w,
+      plan.state_fd, plan.cgroup_fd, plan.stdout_w, plan.stderr_w,  plan.exec_w,   plan.shim_exe};
+  int tmp[kShimFirstFreeFd];
+  for (int i = 0; i < kShimFirstFreeFd; ++i) {
+    tmp[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, kShimFirstFreeFd);
     if (from[i] >= 0 && tmp[i] < 0) {
       return false;
     }
   }
-  for (int i = 0; i < kFirstFreeFd; ++i) {
+  for (int i = 0; i < kShimFirstFreeFd; ++i) {
+    const bool cloexec = i == kShimReportFd || i == kShimExecWFd || i == kShimExeFd;
     if (tmp[i] < 0) {
       close(i);  // a slot with nothing to hold keeps none of the agent's fds
-    } else if (dup3(tmp[i], i, i == kExecWFd ? O_CLOEXEC : 0) < 0) {
+    } else if (dup3(tmp[i], i, cloexec ? O_CLOEXEC : 0) < 0) {
       return false;
     }
   }
-  return syscall(SYS_close_range, kFirstFreeFd, ~0U, 0) == 0;
+  return syscall(SYS_close_range, kShimFirstFreeFd, ~0U, 0) == 0;
 }
-
-// Not under AddressSanitizer: it tracks one stack per thread and would warn
-// (into the container's stderr) at the child's first noreturn call.
-// x86-64 only for now: the assembly has not been tried on other machines.
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(BERTH_HAS_ASAN)
-#define BERTH_CLONE_ON_STACK 1
-#endif
-
-#ifdef BERTH_CLONE_ON_STACK
-// The container process's stack while it shares the shim's memory
-// (CLONE_VM): its own mapping, with a guard page below it.
-constexpr size_t kContainerStackSize = 256 * 1024;
-constexpr size_t kGuardSize = 4096;
 
 void ContainerEntry(void* plan) { RunContainer(*static_cast<Plan*>(plan)); }
 
-// clone3 whose child starts on `args->stack` and calls fn(arg), which must
-// not return. The child cannot return from a syscall wrapper onto a stack it
-// does not own, hence the few instructions of assembly (posix_spawn's way).
-// Returns the child's pid to the parent, or -errno.
-__attribute__((noinline)) long Clone3Call(clone_args* args, void (*fn)(void*), void* arg) {
-  long ret;
-  register void (*r12)(void*) asm("r12") = fn;
-  register void* r13 asm("r13") = arg;
-  asm volatile(
-      "syscall\n\t"
-      "test %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "xor %%ebp, %%ebp\n\t"  // the child's frame chain ends here
-      "mov %%r13, %%rdi\n\t"
-      "call *%%r12\n\t"
-      "ud2\n"
-      "1:\n\t"
-      : "=a"(ret)
-      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(*args)), "r"(r12), "r"(r13)
-      : "rcx", "r11", "memory");
-  return ret;
-}
-#endif
-
-// Creates the container process, which runs RunContainer(plan) and execs.
-// Where the assembly above exists, the child shares the shim's memory and
-// the shim waits until it has exec'd or died (CLONE_VM | CLONE_VFORK, as
-// posix_spawn): no copy of the shim's page tables, which are the agent's
-// (the shim is a fork of it), and no teardown of that copy at the exec.
-// Both would cost more than everything else the shim does. Safe because the
-// child only makes system calls on the plan and has a file table of its
-// own, and no signal handler can run in it: every signal stays blocked
-// until RunContainer has reset each non-default disposition, just before
-// its exec. Returns the pid, or -1 with errno.
-long CloneContainer(clone_args& args, Plan& plan) {
-#ifdef BERTH_CLONE_ON_STACK
-  void* stack = mmap(nullptr, kContainerStackSize + kGuardSize, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-  if (stack != MAP_FAILED && mprotect(stack, kGuardSize, PROT_NONE) == 0) {
-    args.flags |= CLONE_VM | CLONE_VFORK;
-    args.stack = reinterpret_cast<uint64_t>(stack) + kGuardSize;
-    args.stack_size = kContainerStackSize;
-    uint64_t all = ~uint64_t{0};
-    uint64_t saved = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, sizeof(all));
-    long pid = Clone3Call(&args, ContainerEntry, &plan);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved, nullptr, sizeof(saved));
-    munmap(stack, kContainerStackSize + kGuardSize);
-    if (pid < 0) {
-      errno = static_cast<int>(-pid);
-      return -1;
-    }
-    return pid;
-  }
-#endif
-  // Elsewhere (or without memory for a stack): a plain fork of the shim.
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    RunContainer(plan);
-  }
-  return pid;
+// The container is running and the shim's work in the agent's memory is
+// done: become berth-shim, which waits for the container (shim_main.cc).
+// Returns only if the exec failed, with errno set.
+void ExecShimProgram(long launcher) {
+  char launcher_arg[24];
+  *AppendDecimal(launcher_arg, static_cast<uint64_t>(launcher)) = '\0';
+  char name[] = "berth-shim";
+  char* argv[] = {name, launcher_arg, nullptr};
+  char* envp[] = {nullptr};
+  syscall(SYS_execveat, kShimExeFd, "", argv, envp, AT_EMPTY_PATH);
 }
 
 }  // namespace
 
-void RunShim(Plan& plan) {
+void RunShim(void* plan_ptr) {
+  Plan& plan = *static_cast<Plan*>(plan_ptr);
   if (!ArrangeFds(plan)) {
     Fail(plan.report_w, Step::kShimFds, errno, 0);
   }
@@ -584,12 +448,11 @@ void RunShim(Plan& plan) {
 
   Report report;
   report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
-  const long launcher = plan.launcher_pid;
   report.shim_start_time = StartTime(0);
   char record[kMaxRecordSize];
   size_t len = FormatIdentityRecord(record, ProcessId{report.shim_pid, report.shim_start_time});
-  if (!WriteRecord(kShimRecord, record, len)) {
-    Fail(kReportFd, Step::kShimRecord, errno, 0);
+  if (!WriteRecordAt(kShimStateFd, kShimRecord, record, len)) {
+    Fail(kShimReportFd, Step::kShimRecord, errno, 0);
   }
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
@@ -602,61 +465,49 @@ void RunShim(Plan& plan) {
                CLONE_NEWCGROUP;
   if (plan.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = kCgroupFd;
+    args.cgroup = kShimContainerFd;
   }
   args.pidfd = reinterpret_cast<uint64_t>(&container_pidfd);
   args.exit_signal = SIGCHLD;
-  long pid = CloneContainer(args, plan);
+  long pid = SpawnClone(args, ContainerEntry, &plan);
   if (pid < 0) {
-    Fail(kReportFd, Step::kCloneContainer, errno, 0);
+    Fail(kShimReportFd, Step::kCloneContainer, errno, 0);
   }
   // The container holds the only write ends now (and the exec pipe's goes
-  // at its exec).
-  close(kExecWFd);
-  close(kCgroupFd);
-  close(kStdoutWFd);
-  close(kStderrWFd);
+  // at its exec). Its pidfd takes the cgroup's slot, for berth-shim.
+  close(kShimExecWFd);
+  close(kShimStdoutWFd);
+  close(kShimStderrWFd);
+  if (dup3(container_pidfd, kShimContainerFd, 0) < 0) {
+    int err = errno;
+    syscall(SYS_pidfd_send_signal, container_pidfd, SIGKILL, nullptr, 0);
+    Fail(kShimReportFd, Step::kShimExec, err, 0);
+  }
+  close(container_pidfd);
 
   // The container has exec'd by now, or failed and said why on the exec
-  // pipe (where CloneContainer waits for it; elsewhere it still sets itself
+  // pipe (where SpawnClone waits for it; elsewhere it still sets itself
   // up): record and report it. The agent then reads the exec pipe.
   report.pid = static_cast<int32_t>(pid);
   report.start_time = StartTime(report.pid);  // a zombie still has its stat
   len = FormatIdentityRecord(record, ProcessId{report.pid, report.start_time});
-  if (!WriteRecord(kContainerRecord, record, len)) {
+  if (!WriteRecordAt(kShimStateFd, kContainerRecord, record, len)) {
     // Without the record a restarted agent still has the identity from
     // this report; the errno says the record is missing.
     report.err = errno;
   }
-  WriteAll(kReportFd, &report, sizeof(report));
-  close(kReportFd);
+  WriteAll(kShimReportFd, &report, sizeof(report));
 
+  ExecShimProgram(plan.launcher_pid);
+  // Nothing may watch the container now: stop it (it never ran as far as
+  // the agent is concerned) and say why after the report.
+  int err = errno;
+  syscall(SYS_pidfd_send_signal, kShimContainerFd, SIGKILL, nullptr, 0);
   siginfo_t info;
-  memset(&info, 0, sizeof(info));
-  while (waitid(static_cast<idtype_t>(P_PIDFD), container_pidfd, &info, WEXITED) != 0) {
-    if (errno != EINTR) {
-      _exit(126);  // cannot happen: the container is our child
-    }
+  while (waitid(static_cast<idtype_t>(P_PIDFD), kShimContainerFd, &info, WEXITED) != 0 &&
+         errno == EINTR) {
   }
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  len = FormatExitRecord(record, info.si_code, info.si_status,
-                         static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec);
-  WriteRecord(kExitRecord, record, len);
-  WaitForOutputRead(launcher);
-
-  // Exit as the container did, so waitid on the shim says what it said.
-  if (info.si_code == CLD_EXITED) {
-    _exit(info.si_status);
-  }
-  int sig = info.si_status;
-  rlimit no_core = {0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  SetDisposition(sig, SIG_DFL);
-  uint64_t mask = 0;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, 8);
-  syscall(SYS_kill, syscall(SYS_getpid), sig);
-  _exit(128 + sig);
+  Fail(kShimReportFd, Step::kShimExec, err, 0);
 }
 
 }  // namespace berth::agent::runtime::internal

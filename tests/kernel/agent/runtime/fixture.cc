@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 std::string RuntimeTest::root_;
 std::string RuntimeTest::layer_;
 std::string RuntimeTest::init_path_;
+std::string RuntimeTest::shim_path_;
 int RuntimeTest::counter_ = 0;
 
 namespace {
@@ -58,6 +59,8 @@ void RuntimeTest::SetUpTestSuite() {
   WriteFile(layer_ + "/marker", "from the image\n");
   const char* init = getenv("BERTH_INIT_PATH");
   init_path_ = init != nullptr ? init : BERTH_INIT_PATH;
+  const char* shim = getenv("BERTH_SHIM_PATH");
+  shim_path_ = shim != nullptr ? shim : BERTH_SHIM_PATH;
 }
 
 void RuntimeTest::TearDownTestSuite() {
@@ -115,6 +118,7 @@ LaunchSpec RuntimeTest::Spec(std::vector<std::string> argv) {
   spec.argv = std::move(argv);
   spec.env = {"PATH=/bin", "FOO=bar baz"};
   spec.init_path = init_path_;
+  spec.shim_path = shim_path_;
   return spec;
 }
 

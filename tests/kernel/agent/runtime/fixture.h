@@ -39,6 +39,7 @@ class RuntimeTest : public ::testing::Test {
   static std::string root_;   // the temp dir
   static std::string layer_;  // the busybox image
   static std::string init_path_;
+  static std::string shim_path_;
   std::string cgroup_;  // this test's container cgroup (absolute path)
   int cgroup_fd_ = -1;
   std::string state_dir_;

@@ -229,23 +229,34 @@ TEST_F(RuntimeTest, NoAgentFdReachesTheContainerOrTheShim) {
   ASSERT_TRUE(launched.ok()) << launched.status();
   // sh's glob sees its own fds: stdio, and the directory it reads.
   EXPECT_EQ(ReadUntil(launched->stdout_fd.get(), "ready\n"), "0 1 2 3\nready\n");
-  // The shim keeps stdio (/dev/null), the pipes' read ends (3, 4), the state
-  // directory (6) and the container's pidfd (11); the report pipe (5) goes
-  // once reported (maybe not yet); the cgroup (7), the pipes' write ends
-  // (8, 9) and the exec pipe (10) are closed.
+  // By the time Launch returns the shim is berth-shim, with stdio
+  // (/dev/null), the pipes' read ends (3, 4), the state directory (6) and
+  // the container's pidfd (7) (shim_fds.h); the report pipe (5), the pipes'
+  // write ends (8, 9), the exec pipe (10) and berth-shim's own fd (11) are
+  // closed, and so is everything of the agent's.
+  const std::string proc = "/proc/" + std::to_string(launched->shim.pid);
+  EXPECT_EQ(std::filesystem::read_symlink(proc + "/exe").filename(), "berth-shim");
   std::vector<int> fds;
-  for (const auto& e : std::filesystem::directory_iterator(
-           "/proc/" + std::to_string(launched->shim.pid) + "/fd")) {
+  for (const auto& e : std::filesystem::directory_iterator(proc + "/fd")) {
     fds.push_back(std::stoi(e.path().filename()));
   }
   std::sort(fds.begin(), fds.end());
-  EXPECT_THAT(fds, ::testing::IsSupersetOf({0, 1, 2, 3, 4, 6}));
-  for (int fd : fds) {
-    EXPECT_TRUE(fd <= 6 || fd >= 11) << "shim fd " << fd;
-  }
-  EXPECT_LE(fds.size(), 8u);
+  EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3, 4, 6, 7}));
   ASSERT_TRUE(Signal(launched->container, SIGKILL).ok());
   Finish(*launched);
+}
+
+TEST_F(RuntimeTest, MissingShimProgramIsAClearErrorBeforeAnythingStarts) {
+  LaunchSpec spec = Spec({"true"});
+  spec.shim_path = root_ + "/no-such-berth-shim";
+  auto launched = Launch(spec);
+  ASSERT_FALSE(launched.ok());
+  EXPECT_EQ(launched.status().code(), absl::StatusCode::kNotFound) << launched.status();
+  EXPECT_THAT(std::string(launched.status().message()),
+              ::testing::HasSubstr("open berth-shim at " + spec.shim_path));
+  // Nothing ran: no shim record, no container record.
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/shim"));
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/container"));
 }
 
 TEST_F(RuntimeTest, ContainerStartsWithDefaultSignalsWhateverTheAgentHas) {
