@@ -41,6 +41,35 @@ def pss_kib(pid):
     return 0
 
 
+def rss_by_mapping(pid, top=12):
+    """Resident KiB per mapped file (anonymous memory as "[anon]"), largest
+    first: where the idle figure comes from."""
+    totals = {}
+    name = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split()
+                if not head:
+                    continue
+                if "-" in head[0] and not head[0].endswith(":"):
+                    path = head[5] if len(head) > 5 else ""
+                    if path.startswith("/"):
+                        name = os.path.basename(path)
+                    elif path in ("", "[heap]"):
+                        name = "[anon]"
+                    else:
+                        name = path
+                elif head[0] == "Rss:":
+                    totals[name] = totals.get(name, 0) + int(head[1])
+    except OSError:
+        return {}
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    out = dict(ranked[:top])
+    out["(others)"] = sum(v for _, v in ranked[top:])
+    return out
+
+
 def children(pid):
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
@@ -64,6 +93,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
     parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--top", type=int, default=12,
+                        help="mappings listed in idle_rss_kib_by_mapping")
     args = parser.parse_args()
     sys.argv = [sys.argv[0], args.build_dir]
     result = {}
@@ -77,6 +108,7 @@ def main():
         image = s.image()
         time.sleep(3)  # a few polls, settled
         result["idle"] = sample(agent.proc.pid)
+        result["idle_rss_kib_by_mapping"] = rss_by_mapping(agent.proc.pid, args.top)
         s.register(control, "sleeper", [
             {"name": "main", "image": image, "memory": 8, "cpu": 10,
              "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]}])

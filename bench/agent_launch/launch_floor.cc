@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "agent/runtime/spawn_clone.h"
 #include "io/status.h"
 
 namespace berth::bench {
@@ -36,9 +37,24 @@ namespace {
   if (chdir("/") != 0) fail(6);
   char* const argv[] = {const_cast<char*>(program), nullptr};
   char* const envp[] = {nullptr};
+  uint64_t none = 0;  // SpawnClone blocked every signal
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof(none));
   execve(program, argv, envp);
   fail(7);
   _exit(127);
+}
+
+struct ChildArgs {
+  const char* rootfs;
+  const char* program;
+  int read_fd;
+  int report_fd;
+};
+
+void RunChild(void* arg) {
+  const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
+  close(a.read_fd);
+  Child(a.rootfs, a.program, a.report_fd);
 }
 
 }  // namespace
@@ -68,11 +84,12 @@ absl::StatusOr<absl::Duration> LaunchFloorOnce(const FloorOptions& options, int 
   args.flags = CLONE_INTO_CGROUP | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   args.exit_signal = SIGCHLD;
   args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    close(pipefd[0]);
-    Child(options.rootfs.c_str(), options.program.c_str(), pipefd[1]);
-  }
+  // The same clone3 as the runtime's (agent/runtime/spawn_clone.h): the
+  // child shares this process's memory until its exec, so the floor does not
+  // depend on how large the bench process is (a fork would copy its page
+  // tables, and tear the copy down at the exec).
+  ChildArgs child{options.rootfs.c_str(), options.program.c_str(), pipefd[0], pipefd[1]};
+  long pid = agent::runtime::internal::SpawnClone(args, RunChild, &child);
   int clone_errno = errno;
   close(cgroup_fd);
   close(pipefd[1]);

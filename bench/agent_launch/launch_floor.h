@@ -4,7 +4,9 @@
 // The bare kernel floor of a container launch, with no agent: mkdir a new
 // cgroup, clone3(CLONE_INTO_CGROUP | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS
 // | CLONE_NEWIPC), make mounts private, bind the root filesystem onto itself,
-// pivot_root into it, execve. One sample is the time from the start of the
+// pivot_root into it, execve. The clone3 shares the bench's memory until
+// the exec (posix_spawn's way, as the runtime's own clones do), so the floor
+// does not grow with the size of the process that measures it. One sample is the time from the start of the
 // mkdir to the moment the execve succeeded (the child's close-on-exec pipe
 // reaches EOF); the reap and the rmdir come after the clock stops.
 
