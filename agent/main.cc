@@ -97,10 +97,14 @@ struct HelperBinary {
   std::string_view name;
   std::string_view env_var;    // overrides the search
   std::string_view build_dir;  // where the build tree has it, beside agent/berth-agent
+  std::string_view job;        // what it does, for the error when it is missing
 };
-constexpr HelperBinary kInitBinary = {"berth-init", "BERTH_INIT_PATH", "runtime"};
-constexpr HelperBinary kShimBinary = {"berth-shim", "BERTH_SHIM_PATH", "runtime"};
-constexpr HelperBinary kUnpackBinary = {"berth-unpack", "BERTH_UNPACK_PATH", "images"};
+constexpr HelperBinary kInitBinary = {"berth-init", "BERTH_INIT_PATH", "runtime",
+                                      "is PID 1 of initProcessEnabled containers"};
+constexpr HelperBinary kShimBinary = {"berth-shim", "BERTH_SHIM_PATH", "runtime",
+                                      "watches each container"};
+constexpr HelperBinary kUnpackBinary = {"berth-unpack", "BERTH_UNPACK_PATH", "images",
+                                        "unpacks image layers"};
 
 // $<env_var> as given, else the first executable of: next to this binary
 // (installed), the build tree's <build_dir>/ beside it, /usr/libexec/berth.
@@ -122,6 +126,15 @@ std::string FindHelperBinary(const config::EnvMap& env, const HelperBinary& help
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
+}
+
+// For a helper the agent cannot run without: says where it was looked for and
+// returns the exit code.
+int MissingHelperBinary(const HelperBinary& helper) {
+  LOG(ERROR) << "refusing to start: " << helper.name << ", which " << helper.job
+             << ", is not in " << helper.env_var << ", next to berth-agent, in "
+             << helper.build_dir << "/ beside it or in /usr/libexec/berth";
+  return 1;
 }
 
 int Usage(const char* argv0, std::string_view problem) {
@@ -256,12 +269,7 @@ int Main(int argc, char** argv) {
   // Images, driver, engine.
   images::ImageStore::Options image_options;
   image_options.unpack_path = FindHelperBinary(environment, kUnpackBinary);
-  if (image_options.unpack_path.empty()) {
-    LOG(ERROR) << "refusing to start: berth-unpack, which unpacks image layers, is not in "
-                  "BERTH_UNPACK_PATH, next to berth-agent, in images/ beside it or in "
-                  "/usr/libexec/berth";
-    return 1;
-  }
+  if (image_options.unpack_path.empty()) return MissingHelperBinary(kUnpackBinary);
   LOG(INFO) << "image layers are unpacked by " << image_options.unpack_path;
   absl::StatusOr<std::unique_ptr<images::ImageStore>> images_or =
       images::ImageStore::Open(loop, pool, cfg.data_dir + "/images", std::move(image_options));
@@ -273,12 +281,7 @@ int Main(int argc, char** argv) {
   driver_options.data_dir = cfg.data_dir;
   driver_options.init_path = FindHelperBinary(environment, kInitBinary);
   driver_options.shim_path = FindHelperBinary(environment, kShimBinary);
-  if (driver_options.shim_path.empty()) {
-    LOG(ERROR) << "refusing to start: berth-shim, which watches each container, is not in "
-                  "BERTH_SHIM_PATH, next to berth-agent, in runtime/ beside it or in "
-                  "/usr/libexec/berth";
-    return 1;
-  }
+  if (driver_options.shim_path.empty()) return MissingHelperBinary(kShimBinary);
   driver_options.task_pids_limit = cfg.task_pids_limit;
   driver_options.cpu_period = cfg.cgroup_cpu_period;
   driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;
