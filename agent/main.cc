@@ -95,7 +95,7 @@ class EngineSource final : public endpoints::IntrospectionSource {
 // image layer per process).
 struct HelperBinary {
   std::string_view name;
-  std::string_view env_var;    // overrides the search
+  std::string_view env_var;    // the variable that overrides the search (AgentConfig)
   std::string_view build_dir;  // where the build tree has it, beside agent/berth-agent
   std::string_view job;        // what it does, for the error when it is missing
 };
@@ -106,12 +106,12 @@ constexpr HelperBinary kShimBinary = {"berth-shim", "BERTH_SHIM_PATH", "runtime"
 constexpr HelperBinary kUnpackBinary = {"berth-unpack", "BERTH_UNPACK_PATH", "images",
                                         "unpacks image layers"};
 
-// $<env_var> as given, else the first executable of: next to this binary
-// (installed), the build tree's <build_dir>/ beside it, /usr/libexec/berth.
-// "" when there is none.
-std::string FindHelperBinary(const config::EnvMap& env, const HelperBinary& helper) {
-  if (auto it = env.find(std::string(helper.env_var)); it != env.end() && !it->second.empty()) {
-    return it->second;
+// `configured` (its env_var's value) when given, else the first executable
+// of: next to this binary (installed), the build tree's <build_dir>/ beside
+// it, /usr/libexec/berth. "" when there is none.
+std::string FindHelperBinary(const std::string& configured, const HelperBinary& helper) {
+  if (!configured.empty()) {
+    return configured;
   }
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -167,9 +167,8 @@ int Main(int argc, char** argv) {
   }
 
   const config::EnvMap process_environment = config::ProcessEnvironment();
-  // ecs.config under the environment: credentials, BERTH_INIT_PATH and
-  // BERTH_UNPACK_PATH may be in either, as for Amazon's agent (ecs-init
-  // passes the file as the agent's environment).
+  // ecs.config under the environment: credentials may be in either, as for
+  // Amazon's agent (ecs-init passes the file as the agent's environment).
   config::EnvMap environment = process_environment;
   absl::StatusOr<config::AgentConfig> loaded =
       config::LoadAgentConfig(config_path, config_given, process_environment, &environment);
@@ -268,7 +267,7 @@ int Main(int argc, char** argv) {
 
   // Images, driver, engine.
   images::ImageStore::Options image_options;
-  image_options.unpack_path = FindHelperBinary(environment, kUnpackBinary);
+  image_options.unpack_path = FindHelperBinary(cfg.unpack_path, kUnpackBinary);
   if (image_options.unpack_path.empty()) return MissingHelperBinary(kUnpackBinary);
   LOG(INFO) << "image layers are unpacked by " << image_options.unpack_path;
   absl::StatusOr<std::unique_ptr<images::ImageStore>> images_or =
@@ -279,8 +278,8 @@ int Main(int argc, char** argv) {
   }
   RealDriverOptions driver_options;
   driver_options.data_dir = cfg.data_dir;
-  driver_options.init_path = FindHelperBinary(environment, kInitBinary);
-  driver_options.shim_path = FindHelperBinary(environment, kShimBinary);
+  driver_options.init_path = FindHelperBinary(cfg.init_path, kInitBinary);
+  driver_options.shim_path = FindHelperBinary(cfg.shim_path, kShimBinary);
   if (driver_options.shim_path.empty()) return MissingHelperBinary(kShimBinary);
   driver_options.task_pids_limit = cfg.task_pids_limit;
   driver_options.cpu_period = cfg.cgroup_cpu_period;

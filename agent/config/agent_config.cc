@@ -373,6 +373,16 @@ absl::Status Endpoints(Variables& v, AgentConfig& c) {
       *out = *value;
     }
   }
+  for (auto [name, out] : {std::pair{"BERTH_INIT_PATH", &c.init_path},
+                           std::pair{"BERTH_SHIM_PATH", &c.shim_path},
+                           std::pair{"BERTH_UNPACK_PATH", &c.unpack_path}}) {
+    if (const std::string* value = v.Get(name)) {
+      if (!value->empty() && value->front() != '/') {
+        return InvalidValue(name, *value, "expected an absolute path");
+      }
+      *out = *value;
+    }
+  }
   for (auto [name, out] : {std::pair{"BERTH_INTROSPECTION_ADDR", &c.introspection_address},
                            std::pair{"BERTH_METADATA_ADDR", &c.metadata_address}}) {
     if (const std::string* value = v.Get(name)) {

@@ -114,6 +114,11 @@ struct AgentConfig {
   std::optional<std::string> instance_type = {};      // BERTH_INSTANCE_TYPE
   ListenAddress introspection_address = {"127.0.0.1", 51678};  // BERTH_INTROSPECTION_ADDR
   ListenAddress metadata_address = {"127.0.0.1", 51679};       // BERTH_METADATA_ADDR
+  // The helper programs, when given (absolute paths); "" means the agent
+  // looks for them itself (next to its binary, ..., /usr/libexec/berth).
+  std::string init_path;    // BERTH_INIT_PATH: berth-init
+  std::string shim_path;    // BERTH_SHIM_PATH: berth-shim
+  std::string unpack_path;  // BERTH_UNPACK_PATH: berth-unpack
 
   // Set variables the loader did not use, sorted: file keys it does not
   // know, and ECS_* / BERTH_* environment variables it does not know or that

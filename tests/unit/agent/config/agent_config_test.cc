@@ -417,6 +417,18 @@ TEST(AgentConfigTest, BerthKnobs) {
   Error("BERTH_METADATA_ADDR", "[::1]:70000");
 }
 
+TEST(AgentConfigTest, HelperPathsAreUsedNotIgnored) {
+  AgentConfig c = Load({{"BERTH_INIT_PATH", "/opt/berth/berth-init"},
+                        {"BERTH_SHIM_PATH", "/opt/berth/berth-shim"},
+                        {"BERTH_UNPACK_PATH", "/opt/berth/berth-unpack"}});
+  EXPECT_EQ(c.init_path, "/opt/berth/berth-init");
+  EXPECT_EQ(c.shim_path, "/opt/berth/berth-shim");
+  EXPECT_EQ(c.unpack_path, "/opt/berth/berth-unpack");
+  EXPECT_THAT(c.ignored_variables, ::testing::IsEmpty());
+  EXPECT_EQ(Load({}).shim_path, "");
+  EXPECT_THAT(Error("BERTH_SHIM_PATH", "bin/berth-shim"), HasSubstr("expected an absolute path"));
+}
+
 TEST(AgentConfigTest, SummaryForTheStartupLog) {
   EXPECT_EQ(Summary(AgentConfig{}),
             "cluster=default backend=http://127.0.0.1:8080 region=us-east-1 "
