@@ -286,7 +286,7 @@ int Main(int argc, char** argv) {
   driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;
   driver_options.metadata_base_url = absl::StrCat("http://", cfg.metadata_address.ToString());
   driver_options.host_hostname = host->hostname;
-  RealDriver driver(loop, **images_or, *root, driver_options);
+  RealDriver driver(loop, pool, **images_or, *root, driver_options);
 
   absl::StatusOr<std::unique_ptr<io::HttpClient>> http = io::HttpClient::Create(loop);
   if (!http.ok()) {

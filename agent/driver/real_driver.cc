@@ -79,9 +79,9 @@ cgroups::ContainerLimits LimitsOf(const ContainerSpec& c) {
 
 }  // namespace
 
-RealDriver::RealDriver(io::EventLoop& loop, images::ImageStore& images,
+RealDriver::RealDriver(io::EventLoop& loop, io::WorkerPool& pool, images::ImageStore& images,
                        const cgroups::BerthRoot& root, RealDriverOptions options)
-    : loop_(loop), images_(images), root_(root), options_(std::move(options)) {}
+    : loop_(loop), pool_(pool), images_(images), root_(root), options_(std::move(options)) {}
 
 RealDriver::~RealDriver() {
   for (auto& [id, live] : live_) {
@@ -544,12 +544,18 @@ void RealDriver::Remove(const TaskSpec& task, const ContainerState& state) {
   }
   pulled_.erase(Key(task, state.name));
   if (!state.runtime_id.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(ContainerDir(state.runtime_id), ec);
-    if (ec) {
-      LOG(WARNING) << "failed to remove " << ContainerDir(state.runtime_id) << ": "
-                   << ec.message();
-    }
+    // A container's upper layer may hold any number of files: deleted on a
+    // worker, so the loop (polls, reports, endpoints) never waits for it.
+    std::string dir = ContainerDir(state.runtime_id);
+    pool_.Submit<std::string>(
+        [dir]() -> std::string {
+          std::error_code ec;
+          std::filesystem::remove_all(dir, ec);
+          return ec ? absl::StrCat("failed to remove ", dir, ": ", ec.message()) : "";
+        },
+        [](std::string error) {
+          if (!error.empty()) LOG(WARNING) << error;
+        });
   }
 }
 

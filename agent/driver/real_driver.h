@@ -32,6 +32,7 @@
 #include "cgroups/limits.h"
 #include "io/event_loop.h"
 #include "io/socket.h"
+#include "io/worker_pool.h"
 
 namespace berth::agent {
 
@@ -57,8 +58,10 @@ struct RealDriverOptions {
 
 class RealDriver final : public ContainerDriver {
  public:
-  RealDriver(io::EventLoop& loop, images::ImageStore& images, const cgroups::BerthRoot& root,
-             RealDriverOptions options);
+  // `pool` runs the blocking part of a cleanup (deleting a container's
+  // files, which may be many) off the loop.
+  RealDriver(io::EventLoop& loop, io::WorkerPool& pool, images::ImageStore& images,
+             const cgroups::BerthRoot& root, RealDriverOptions options);
   ~RealDriver() override;
 
   // After a restart, before TaskEngine::Restore: resolves the images of the
@@ -107,6 +110,7 @@ class RealDriver final : public ContainerDriver {
                  io::UniqueFd out, io::UniqueFd err);
 
   io::EventLoop& loop_;
+  io::WorkerPool& pool_;
   images::ImageStore& images_;
   const cgroups::BerthRoot& root_;
   const RealDriverOptions options_;

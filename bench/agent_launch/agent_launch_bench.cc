@@ -212,7 +212,7 @@ int Run(const Flags& flags) {
   driver_options.data_dir = work + "/data";
   driver_options.metadata_base_url = "http://127.0.0.1:51679";
   driver_options.shim_path = BERTH_SHIM_PATH;  // the berth-shim of this build
-  agent::RealDriver driver(loop, **store, *root, driver_options);
+  agent::RealDriver driver(loop, pool, **store, *root, driver_options);
   agent::StateSink state_sink(**state, [](agent::TaskChange) {});
   TimingSink sink(state_sink);
   agent::EngineOptions engine_options;

@@ -112,6 +112,17 @@ def main(s):
     if not reason.startswith("CannotStartContainerError: "):
         raise AssertionError(f"reason of a missing command: {reason!r}")
 
+    # ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION (1 s here) after STOPPED, every
+    # task's files go (deleted on a worker thread, off the agent's loop).
+    containers_dir = os.path.join(agent.data_dir, "containers")
+    deadline = time.monotonic() + 30
+    left = os.listdir(containers_dir)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = os.listdir(containers_dir)
+    if left:
+        raise AssertionError(f"container directories left after cleanup: {left}")
+
 
 if __name__ == "__main__":
     bs.run(main)

@@ -127,7 +127,7 @@ class AgentLimitsTest : public ::testing::Test {
     RealDriverOptions driver_options;
     driver_options.data_dir = work_ + "/data";
     driver_options.task_pids_limit = 64;
-    driver_ = std::make_unique<RealDriver>(*loop_, *images_, *root_, driver_options);
+    driver_ = std::make_unique<RealDriver>(*loop_, *pool_, *images_, *root_, driver_options);
     state_sink_ = std::make_unique<StateSink>(*store_, [](TaskChange) {});
     sink_ = std::make_unique<NullSink>(*state_sink_);
     EngineOptions engine_options;
