@@ -127,6 +127,7 @@ class AgentLimitsTest : public ::testing::Test {
     RealDriverOptions driver_options;
     driver_options.data_dir = work_ + "/data";
     driver_options.task_pids_limit = 64;
+    driver_options.shim_path = BERTH_SHIM_PATH;  // the host's build (static), through 9p
     driver_ = std::make_unique<RealDriver>(*loop_, *pool_, *images_, *root_, driver_options);
     state_sink_ = std::make_unique<StateSink>(*store_, [](TaskChange) {});
     sink_ = std::make_unique<NullSink>(*state_sink_);
