@@ -499,8 +499,8 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
     }
     return ErrnoStatus(after.err, Describe(spec, plan, after));
   }
-  // The shim reported the container as soon as it was cloned; its exec
-  // closes the exec pipe (EOF), a failing step writes to it.
+  // The container's exec closed the exec pipe (EOF); a failing step wrote
+  // to it instead.
   Report failed;
   do {
     n = read(exec.first.get(), &failed, sizeof(failed));
