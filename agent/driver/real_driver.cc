@@ -17,6 +17,7 @@
 #include "agent/runtime/docker_rules.h"
 #include "agent/runtime/launch.h"
 #include "agent/runtime/reattach.h"
+#include "agent/runtime/record_format.h"
 #include "agent/runtime/records.h"
 #include "cgroups/stats.h"
 #include "io/absl_compat.h"
@@ -77,11 +78,44 @@ cgroups::ContainerLimits LimitsOf(const ContainerSpec& c) {
   return limits;
 }
 
+// What a container directory holds before its launch (the docs/agent.md
+// layout), made ahead by SpareDirs: the identity records' temporary names
+// (record_format.h writes <name>.tmp, then renames it), and the log under a
+// name Create gives the container's id.
+// The upper layer comes with /etc and the targets of the binds Start adds
+// (runtime::FitPremadeEtc fits them to the image).
+constexpr char kSpareLog[] = "container-json.log";
+constexpr const char* kEtcTargets[] = {"hosts", "hostname", "resolv.conf"};
+
+bool HostHasResolvConf() { return access("/etc/resolv.conf", R_OK) == 0; }
+
+std::vector<SpareEntry> ContainerSkeleton() {
+  std::vector<SpareEntry> layout = {
+      {"state", true},    {"fs", true},        {"fs/rootfs", true},     {"fs/upper", true},
+      {"fs/work", true},  {"hosts", false},    {"hostname", false},     {kSpareLog, false},
+      {"fs/upper/etc", true}};
+  for (const char* target : kEtcTargets) {
+    layout.push_back({absl::StrCat("fs/upper/etc/", target), false});
+  }
+  for (const char* record : {runtime::kShimRecord, runtime::kContainerRecord}) {
+    layout.push_back({absl::StrCat("state/", record, runtime::kRecordTempSuffix), false});
+  }
+  return layout;
+}
+
 }  // namespace
 
 RealDriver::RealDriver(io::EventLoop& loop, io::WorkerPool& pool, images::ImageStore& images,
                        const cgroups::BerthRoot& root, RealDriverOptions options)
-    : loop_(loop), pool_(pool), images_(images), root_(root), options_(std::move(options)) {}
+    : loop_(loop),
+      pool_(pool),
+      images_(images),
+      root_(root),
+      options_(std::move(options)),
+      spares_(loop, pool, options_.data_dir + "/spare", ContainerSkeleton(),
+              options_.spare_container_dirs) {
+  spares_.Start();
+}
 
 RealDriver::~RealDriver() {
   for (auto& [id, live] : live_) {
@@ -202,6 +236,25 @@ absl::Status RealDriver::CreateTask(const TaskSpec& task) {
 absl::Status RealDriver::Create(const TaskSpec& task, const ContainerSpec& container,
                                 ContainerState& state) {
   const std::string dir = ContainerDir(state.runtime_id);
+  absl::StatusOr<bool> took = spares_.Take(dir);
+  if (!took.ok()) {
+    LOG(WARNING) << "container " << state.runtime_id << ": " << took.status();
+  } else if (*took) {
+    const std::string spare_log = absl::StrCat(dir, "/", kSpareLog);
+    if (container.log_driver == "none") {
+      unlink(spare_log.c_str());
+    } else if (rename(spare_log.c_str(), LogPath(state.runtime_id).c_str()) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("failed to rename ", spare_log));
+    }
+    std::vector<std::string> unused;
+    if (!HostHasResolvConf()) unused.emplace_back("resolv.conf");
+    auto image = pulled_.find(Key(task, container.name));
+    std::vector<std::string> layers;
+    if (image != pulled_.end()) {
+      layers.assign(image->second.layer_dirs.rbegin(), image->second.layer_dirs.rend());
+    }
+    RETURN_IF_ERROR(runtime::FitPremadeEtc(dir + "/fs/upper", layers, unused));
+  }
   RETURN_IF_ERROR(MakeDirs(dir + "/state"));
   RETURN_IF_ERROR(MakeDirs(dir + "/fs"));
   absl::StatusOr<cgroups::Cgroup> task_cg = TaskCgroup(task);
@@ -300,7 +353,7 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
     RETURN_IF_ERROR(WriteSmallFile(dir + "/hostname", spec.hostname + "\n"));
     spec.binds.push_back(runtime::BindMount{dir + "/hosts", "/etc/hosts", false});
     spec.binds.push_back(runtime::BindMount{dir + "/hostname", "/etc/hostname", false});
-    if (access("/etc/resolv.conf", R_OK) == 0) {
+    if (HostHasResolvConf()) {
       spec.binds.push_back(runtime::BindMount{"/etc/resolv.conf", "/etc/resolv.conf", true});
     }
   }

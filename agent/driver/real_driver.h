@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/driver/spare_dirs.h"
 #include "agent/engine/container_driver.h"
 #include "agent/images/image.h"
 #include "agent/images/image_store.h"
@@ -54,6 +55,9 @@ struct RealDriverOptions {
   std::string metadata_base_url;
   // The host's name, for containers of host-network tasks.
   std::string host_hostname;
+  // Container directories kept ready under ECS_DATADIR/spare (spare_dirs.h):
+  // a launch then allocates none of its own files. 0 makes them at launch.
+  size_t spare_container_dirs = 4;
 };
 
 class RealDriver final : public ContainerDriver {
@@ -114,6 +118,7 @@ class RealDriver final : public ContainerDriver {
   images::ImageStore& images_;
   const cgroups::BerthRoot& root_;
   const RealDriverOptions options_;
+  SpareDirs spares_;
   // Images resolved by Pull/Preload, by "<task arn>/<container name>".
   std::map<std::string, images::Image, std::less<>> pulled_;
   std::map<std::string, cgroups::Cgroup, std::less<>> task_cgroups_;  // by task id

@@ -1,6 +1,7 @@
 #include "agent/runtime/launch.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -119,6 +120,68 @@ absl::StatusOr<std::optional<std::string>> ReadImageFile(const std::vector<std::
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+absl::Status FitPremadeEtc(const std::string& upper, const std::vector<std::string>& layers,
+                           const std::vector<std::string>& unused) {
+  const std::string etc = absl::StrCat(upper, "/etc");
+  struct stat mine;
+  if (lstat(etc.c_str(), &mine) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus(errno, absl::StrCat("stat ", etc));
+  }
+  auto remove = [&](std::string_view name) -> absl::Status {
+    const std::string path = absl::StrCat(etc, "/", Absl(name));
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, absl::StrCat("remove ", path));
+    }
+    return absl::OkStatus();
+  };
+  for (const std::string& name : unused) {
+    RETURN_IF_ERROR(remove(name));
+  }
+  for (const std::string& layer : layers) {
+    struct stat image;
+    if (lstat(absl::StrCat(layer, "/etc").c_str(), &image) != 0) {
+      continue;  // not in this layer: the one below decides
+    }
+    if (S_ISDIR(image.st_mode)) {
+      if ((image.st_mode & 07777) != (mine.st_mode & 07777) &&
+          chmod(etc.c_str(), image.st_mode & 07777) != 0) {
+        return ErrnoStatus(errno, absl::StrCat("chmod ", etc));
+      }
+      if ((image.st_uid != mine.st_uid || image.st_gid != mine.st_gid) &&
+          lchown(etc.c_str(), image.st_uid, image.st_gid) != 0) {
+        return ErrnoStatus(errno, absl::StrCat("chown ", etc));
+      }
+      return absl::OkStatus();
+    }
+    // A symlink, a file or a whiteout: the image has no /etc directory, and
+    // the launch would have made none.
+    DIR* dir = opendir(etc.c_str());
+    if (dir == nullptr) {
+      return ErrnoStatus(errno, absl::StrCat("open ", etc));
+    }
+    std::vector<std::string> names;
+    while (const dirent* e = readdir(dir)) {
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+    }
+    closedir(dir);
+    for (const std::string& name : names) {
+      RETURN_IF_ERROR(remove(name));
+    }
+    if (rmdir(etc.c_str()) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("remove ", etc));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();  // no /etc in the image: the launch would make one
+}
+
+namespace {
 
 bool IsDirNoFollow(const std::string& layer, const char* name) {
   struct stat st;

@@ -82,6 +82,18 @@ struct Launched {
 // "failed to mount overlay at /x/rootfs: ...". The shim is reaped on failure.
 absl::StatusOr<Launched> Launch(const LaunchSpec& spec);
 
+// For a container directory made ahead (agent/driver/spare_dirs.h) whose
+// upper layer already holds etc/ with empty files for the bind targets
+// under /etc, so that the launch creates no inode for them: fits upper/etc
+// to the image given by `layers` (top first) before the overlay is mounted.
+// If the image's /etc is a directory, upper/etc takes its mode and owner (the
+// merged directory shows the upper one's); if it is anything else (a
+// symlink, a file, a whiteout), upper/etc and its files are removed, as the
+// launch would not have made them. Files named in `unused` are removed in
+// any case. Nothing to do without upper/etc.
+absl::Status FitPremadeEtc(const std::string& upper, const std::vector<std::string>& layers,
+                           const std::vector<std::string>& unused);
+
 }  // namespace berth::agent::runtime
 
 #endif  // BERTH_AGENT_RUNTIME_LAUNCH_H_

@@ -54,12 +54,12 @@ size_t FormatExitRecord(char* buf, int si_code, int status, int64_t unix_nanos) 
 bool WriteRecordAt(int dirfd, const char* name, const char* data, size_t len) {
   char tmp[32];
   size_t n = strlen(name);
-  if (n + 5 > sizeof(tmp)) {
+  if (n + sizeof(kRecordTempSuffix) > sizeof(tmp)) {
     errno = ENAMETOOLONG;
     return false;
   }
   memcpy(tmp, name, n);
-  memcpy(tmp + n, ".tmp", 5);
+  memcpy(tmp + n, kRecordTempSuffix, sizeof(kRecordTempSuffix));
   int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return false;

@@ -42,8 +42,12 @@ inline constexpr size_t kMaxRecordSize = 64;
 size_t FormatIdentityRecord(char* buf, ProcessId id);
 size_t FormatExitRecord(char* buf, int si_code, int status, int64_t unix_nanos);
 
-// Writes <name>.tmp in the directory `dirfd` and renames it over <name>.
-// false with errno set on failure.
+// The suffix of a record being written.
+inline constexpr char kRecordTempSuffix[] = ".tmp";
+
+// Writes <name>.tmp in the directory `dirfd` and renames it over <name>
+// (an existing <name>.tmp is reused: the agent makes them ahead of a launch
+// so that the shim allocates no inode). false with errno set on failure.
 bool WriteRecordAt(int dirfd, const char* name, const char* data, size_t len);
 
 // Field 22 (starttime) of a /proc/<pid>/stat line; the command name (field
