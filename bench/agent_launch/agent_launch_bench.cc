@@ -51,6 +51,9 @@ struct Flags {
   std::string image_script;
   std::string work;
   bool keep = false;
+  // Container directories made ahead (RealDriverOptions); 0 makes them at
+  // launch, as before 2026-11-21.
+  int spare_dirs = 4;
 };
 
 // Records the moment the engine reports the task's container RUNNING, then
@@ -212,6 +215,7 @@ int Run(const Flags& flags) {
   driver_options.data_dir = work + "/data";
   driver_options.metadata_base_url = "http://127.0.0.1:51679";
   driver_options.shim_path = BERTH_SHIM_PATH;  // the berth-shim of this build
+  driver_options.spare_container_dirs = static_cast<size_t>(flags.spare_dirs);
   agent::RealDriver driver(loop, pool, **store, *root, driver_options);
   agent::StateSink state_sink(**state, [](agent::TaskChange) {});
   TimingSink sink(state_sink);
@@ -280,11 +284,11 @@ int Run(const Flags& flags) {
   Summary a = Summarize(agent_ms);
   Summary f = Summarize(floor_ms);
   std::cout << absl::StrFormat(
-      "{\"samples\": %d, \"cgroup_limits_enforced\": %s,\n"
+      "{\"samples\": %d, \"spare_dirs\": %d, \"cgroup_limits_enforced\": %s,\n"
       " \"agent\": %s,\n \"floor\": %s,\n"
       " \"agent_phases\": {\"to_start_intent\": %s,\n                  \"start_to_running\": %s},\n"
       " \"ratio_p50\": %.2f, \"ratio_p99\": %.2f, \"goal_ratio_p50\": 2.0}\n",
-      static_cast<int>(agent_ms.size()), root->enforces_limits() ? "true" : "false", Json(a),
+      static_cast<int>(agent_ms.size()), flags.spare_dirs, root->enforces_limits() ? "true" : "false", Json(a),
       Json(f), Json(Summarize(before_start_ms)), Json(Summarize(start_ms)), a.p50_ms / f.p50_ms,
       a.p99_ms / f.p99_ms);
   if (!flags.keep) {
@@ -307,12 +311,14 @@ int main(int argc, char** argv) {
       flags.image_script = argv[++i];
     } else if (arg == "--work" && i + 1 < argc) {
       flags.work = argv[++i];
+    } else if (arg == "--spare-dirs" && i + 1 < argc) {
+      flags.spare_dirs = std::atoi(argv[++i]);
     } else if (arg == "--keep") {
       flags.keep = true;
     } else {
       std::cerr << "usage: " << argv[0]
                 << " --image-script tests/fixtures/make-busybox-image.sh [--samples N]"
-                   " [--work DIR] [--keep]\n";
+                   " [--spare-dirs N] [--work DIR] [--keep]\n";
       return 2;
     }
   }
