@@ -239,13 +239,19 @@ absl::Status RealDriver::Create(const TaskSpec& task, const ContainerSpec& conta
   absl::StatusOr<bool> took = spares_.Take(dir);
   if (!took.ok()) {
     LOG(WARNING) << "container " << state.runtime_id << ": " << took.status();
-  } else if (*took) {
-    const std::string spare_log = absl::StrCat(dir, "/", kSpareLog);
-    if (container.log_driver == "none") {
-      unlink(spare_log.c_str());
-    } else if (rename(spare_log.c_str(), LogPath(state.runtime_id).c_str()) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("failed to rename ", spare_log));
-    }
+  }
+  // A skeleton's log gets the container's name and its upper /etc is fitted
+  // to the image. Done whether or not a spare was taken just now: a Create
+  // repeated after a crash (the container never ran) finishes what the first
+  // one began, and without a skeleton there is nothing to do.
+  const std::string spare_log = absl::StrCat(dir, "/", kSpareLog);
+  const int moved = container.log_driver == "none"
+                        ? unlink(spare_log.c_str())
+                        : rename(spare_log.c_str(), LogPath(state.runtime_id).c_str());
+  if (moved != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, absl::StrCat("failed to rename ", spare_log));
+  }
+  {
     std::vector<std::string> unused;
     if (!HostHasResolvConf()) unused.emplace_back("resolv.conf");
     auto image = pulled_.find(Key(task, container.name));
