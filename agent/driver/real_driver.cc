@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/runtime/docker_rules.h"
 #include "agent/runtime/launch.h"
+#include "agent/runtime/launch_trace.h"
 #include "agent/runtime/reattach.h"
 #include "agent/runtime/record_format.h"
 #include "agent/runtime/records.h"
@@ -235,6 +236,7 @@ absl::Status RealDriver::CreateTask(const TaskSpec& task) {
 
 absl::Status RealDriver::Create(const TaskSpec& task, const ContainerSpec& container,
                                 ContainerState& state) {
+  runtime::LaunchStamp(runtime::LaunchStep::kCreateBegin);
   const std::string dir = ContainerDir(state.runtime_id);
   absl::StatusOr<bool> took = spares_.Take(dir);
   if (!took.ok()) {
@@ -286,6 +288,7 @@ absl::Status RealDriver::Create(const TaskSpec& task, const ContainerSpec& conta
     live->lease = images_.Acquire(image->second);
   }
   live_.insert_or_assign(state.runtime_id, std::move(live));
+  runtime::LaunchStamp(runtime::LaunchStep::kCreateEnd);
   return absl::OkStatus();
 }
 
@@ -300,6 +303,7 @@ RealDriver::Live& RealDriver::LiveFor(const ContainerState& state) {
 absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& container,
                                ContainerState& state,
                                absl::AnyInvocable<void(ContainerExit)> on_exit) {
+  runtime::LaunchStamp(runtime::LaunchStep::kStartBegin);
   auto image = pulled_.find(Key(task, container.name));
   if (image == pulled_.end()) {
     return absl::FailedPreconditionError(
@@ -393,6 +397,7 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
   StartLogs(live, container, state.runtime_id, std::move(launched->stdout_fd),
             std::move(launched->stderr_fd));
   WatchShimChild(live, std::move(launched->shim_pidfd), state.runtime_id);
+  runtime::LaunchStamp(runtime::LaunchStep::kStartEnd);
   return absl::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <dirent.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -24,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/runtime/launch_trace.h"
 #include "agent/runtime/passwd.h"
 #include "agent/runtime/plan.h"
 #include "agent/runtime/spawn_clone.h"
@@ -32,6 +34,18 @@
 #include "io/status.h"
 
 namespace berth::agent::runtime {
+
+#ifdef BERTH_LAUNCH_TRACE
+uint64_t launch_trace[static_cast<int>(LaunchStep::kCount)] = {};
+
+void LaunchStamp(LaunchStep step) {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  launch_trace[static_cast<int>(step)] =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+#endif
+
 namespace {
 
 using internal::Op;
@@ -465,8 +479,10 @@ absl::StatusOr<std::pair<io::UniqueFd, io::UniqueFd>> Pipe() {
 }  // namespace
 
 absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
+  LaunchStamp(LaunchStep::kLaunchBegin);
   Plan plan;
   RETURN_IF_ERROR(BuildPlan(spec, plan));
+  LaunchStamp(LaunchStep::kPlanBuilt);
 
   io::UniqueFd state(open(spec.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!state.valid()) {
@@ -514,7 +530,9 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
   args.flags = CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  LaunchStamp(LaunchStep::kShimCloning);
   long pid = internal::SpawnClone(args, internal::RunShim, &plan);
+  LaunchStamp(LaunchStep::kLaunchResumed);
   if (pid < 0) {
     return ErrnoStatus(errno, "create the shim process (clone3)");
   }
@@ -587,6 +605,7 @@ absl::StatusOr<Launched> Launch(const LaunchSpec& spec) {
       fcntl(err.first.get(), F_SETFL, O_NONBLOCK) != 0) {
     return ErrnoStatus(errno, "make the container's output pipes non-blocking");
   }
+  LaunchStamp(LaunchStep::kLaunchEnd);
   Launched launched;
   launched.shim_pidfd = std::move(shim_pidfd);
   launched.shim = ProcessId{r.shim_pid, r.shim_start_time};

@@ -22,6 +22,7 @@
 
 #include "agent/runtime/plan.h"
 #include "agent/runtime/record_format.h"
+#include "agent/runtime/launch_trace.h"
 #include "agent/runtime/shim_fds.h"
 #include "agent/runtime/spawn_clone.h"
 
@@ -236,6 +237,7 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
 
 // Failures go straight to the agent through the exec pipe.
 [[noreturn]] void RunContainer(Plan& plan) {
+  LaunchStamp(LaunchStep::kContainerRunning);
   const int status_w = kShimExecWFd;
   // stdin is /dev/null (fd 0, from the shim); stdout/stderr the pipes.
   if (dup2(kShimStdoutWFd, 1) < 0 || dup2(kShimStderrWFd, 2) < 0) {
@@ -254,11 +256,13 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
   if (rc != 0) {
     Fail(status_w, Step::kRootMount, errno, 0);
   }
+  LaunchStamp(LaunchStep::kRootMounted);
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     if (!DoOp(plan.ops[i])) {
       Fail(status_w, Step::kOp, errno, static_cast<int>(i));
     }
   }
+  LaunchStamp(LaunchStep::kOpsDone);
   // Bind sources are cloned now, as detached mounts, and attached after
   // pivot_root, where targets resolve inside the container.
   for (size_t i = 0; i < plan.bind_sources.size(); ++i) {
@@ -278,6 +282,7 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
     }
   }
 
+  LaunchStamp(LaunchStep::kBindsOpened);
   // pivot_root(".", ".") stacks the old root on the new one; detaching it
   // leaves only the container's root (runc's way, no put_old directory).
   if (chdir(plan.rootfs) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
@@ -287,6 +292,7 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
     Fail(status_w, Step::kDetachOldRoot, errno, 0);
   }
 
+  LaunchStamp(LaunchStep::kPivoted);
   for (size_t i = 0; i < plan.bind_sources.size(); ++i) {
     struct stat src;
     if (fstat(plan.bind_fds[i], &src) != 0) {
@@ -324,6 +330,7 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
     close(plan.bind_fds[i]);
   }
 
+  LaunchStamp(LaunchStep::kBindsMounted);
   // The working directory is made before the root turns read-only (in the
   // upper layer; a bind root is only chosen when it exists already).
   if (!MkdirAll(plan.workdir.data(), 0755)) {
@@ -374,6 +381,7 @@ int ExecPath(Plan& plan, char* const* argv, bool exec) {
     Fail(status_w, Step::kSignals, errno, 0);
   }
 
+  LaunchStamp(LaunchStep::kExecuting);
   if (plan.init) {
     int err = ExecPath(plan, plan.argv.data(), /*exec=*/false);
     if (err != 0) {
@@ -426,6 +434,7 @@ void ExecShimProgram(long launcher) {
 }  // namespace
 
 void RunShim(void* plan_ptr) {
+  LaunchStamp(LaunchStep::kShimRunning);
   Plan& plan = *static_cast<Plan*>(plan_ptr);
   if (!ArrangeFds(plan)) {
     Fail(plan.report_w, Step::kShimFds, errno, 0);
@@ -446,6 +455,7 @@ void RunShim(void* plan_ptr) {
     _exit(kShimLauncherGone);
   }
 
+  LaunchStamp(LaunchStep::kShimFdsArranged);
   Report report;
   report.shim_pid = static_cast<int32_t>(syscall(SYS_getpid));
   report.shim_start_time = StartTime(0);
@@ -455,6 +465,7 @@ void RunShim(void* plan_ptr) {
     Fail(kShimReportFd, Step::kShimRecord, errno, 0);
   }
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  LaunchStamp(LaunchStep::kShimRecorded);
 
   clone_args args;
   memset(&args, 0, sizeof(args));
@@ -470,6 +481,7 @@ void RunShim(void* plan_ptr) {
   args.pidfd = reinterpret_cast<uint64_t>(&container_pidfd);
   args.exit_signal = SIGCHLD;
   long pid = SpawnClone(args, ContainerEntry, &plan);
+  LaunchStamp(LaunchStep::kShimResumed);
   if (pid < 0) {
     Fail(kShimReportFd, Step::kCloneContainer, errno, 0);
   }
@@ -498,6 +510,7 @@ void RunShim(void* plan_ptr) {
   }
   WriteAll(kShimReportFd, &report, sizeof(report));
 
+  LaunchStamp(LaunchStep::kShimReported);
   ExecShimProgram(plan.launcher_pid);
   // Nothing may watch the container now: stop it (it never ran as far as
   // the agent is concerned) and say why after the report.

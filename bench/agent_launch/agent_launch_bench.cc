@@ -15,6 +15,7 @@
 // container runs /bin/true; the task is cleaned up before the next sample.
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,10 +29,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent/driver/real_driver.h"
 #include "agent/engine/task_engine.h"
 #include "agent/images/image_store.h"
+#include "agent/runtime/launch_trace.h"
 #include "agent/state/agent_state_store.h"
 #include "agent/state/state_sink.h"
 #include "agent/task/task_spec.h"
@@ -124,6 +127,12 @@ std::string Json(const Summary& s) {
   return absl::StrFormat(
       R"({"p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, "min_ms": %.3f, "max_ms": %.3f, "mean_ms": %.3f})",
       s.p50_ms, s.p90_ms, s.p99_ms, s.min_ms, s.max_ms, s.mean_ms);
+}
+
+uint64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 agent::TaskSpec SpecFor(int i, const std::string& image) {
@@ -233,6 +242,10 @@ int Run(const Flags& flags) {
   };
 
   std::vector<double> agent_ms, floor_ms, before_start_ms, start_ms;
+  // -DBERTH_LAUNCH_TRACE=ON builds: each step's time since the one before
+  // (the first since Apply), microseconds, per sample.
+  constexpr int kSteps = static_cast<int>(agent::runtime::LaunchStep::kCount);
+  std::vector<std::vector<double>> step_us(kSteps);
   std::string failure;
   const int warmup = 5;
   for (int i = 0; i < flags.samples + warmup && failure.empty(); ++i) {
@@ -240,6 +253,7 @@ int Run(const Flags& flags) {
     sink.Reset();
     const int forgotten = sink.forgotten();
     const absl::Time start = absl::Now();
+    const uint64_t start_mono = MonotonicNanos();
     engine.Apply(SpecFor(i, image));
     if (!run_until([&] { return sink.running_at().has_value() || !sink.failure().empty(); },
                    absl::Seconds(60))) {
@@ -274,6 +288,15 @@ int Run(const Flags& flags) {
         start_ms.push_back(absl::ToDoubleMilliseconds(*sink.running_at() - *sink.intent_at()));
       }
       floor_ms.push_back(absl::ToDoubleMilliseconds(*f));
+      if constexpr (agent::runtime::kLaunchTraceEnabled) {
+        uint64_t before = start_mono;
+        for (int k = 0; k < kSteps; ++k) {
+          const uint64_t at =
+              agent::runtime::LaunchStampOf(static_cast<agent::runtime::LaunchStep>(k));
+          step_us[k].push_back(at >= before ? static_cast<double>(at - before) / 1000.0 : -1);
+          before = at;
+        }
+      }
     }
   }
   rmdir(floor_parent.c_str());
@@ -281,16 +304,28 @@ int Run(const Flags& flags) {
     std::cerr << "berth_bench_agent_launch: " << failure << "\n";
     return 1;
   }
+  std::string steps;
+  if constexpr (agent::runtime::kLaunchTraceEnabled) {
+    // p50 of each step, in the order a launch passes them.
+    std::vector<std::string> parts;
+    for (int k = 0; k < kSteps; ++k) {
+      std::vector<double>& v = step_us[k];
+      std::sort(v.begin(), v.end());
+      parts.push_back(absl::StrFormat("\"%s\": %.1f", agent::runtime::kLaunchStepNames[k],
+                                      v.empty() ? 0.0 : v[v.size() / 2]));
+    }
+    steps = absl::StrCat(",\n \"step_p50_us\": {", absl::StrJoin(parts, ", "), "}");
+  }
   Summary a = Summarize(agent_ms);
   Summary f = Summarize(floor_ms);
   std::cout << absl::StrFormat(
       "{\"samples\": %d, \"spare_dirs\": %d, \"cgroup_limits_enforced\": %s,\n"
       " \"agent\": %s,\n \"floor\": %s,\n"
       " \"agent_phases\": {\"to_start_intent\": %s,\n                  \"start_to_running\": %s},\n"
-      " \"ratio_p50\": %.2f, \"ratio_p99\": %.2f, \"goal_ratio_p50\": 2.0}\n",
+      " \"ratio_p50\": %.2f, \"ratio_p99\": %.2f, \"goal_ratio_p50\": 2.0%s}\n",
       static_cast<int>(agent_ms.size()), flags.spare_dirs, root->enforces_limits() ? "true" : "false", Json(a),
       Json(f), Json(Summarize(before_start_ms)), Json(Summarize(start_ms)), a.p50_ms / f.p50_ms,
-      a.p99_ms / f.p99_ms);
+      a.p99_ms / f.p99_ms, steps);
   if (!flags.keep) {
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
