@@ -31,16 +31,22 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A value's CR followed by its LF would read back as one CRLF line end (a
+// single LF): a backslash-newline, which the parser drops, keeps them apart.
 std::string Requote(const std::vector<EnvFileEntry>& entries) {
   std::string out;
   for (const EnvFileEntry& e : entries) {
     out += e.key;
     out += "=\"";
-    for (char c : e.value) {
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      const char c = e.value[i];
       if (c == '"' || c == '\\' || c == '$' || c == '`') {
         out += '\\';
       }
       out += c;
+      if (c == '\r' && i + 1 < e.value.size() && e.value[i + 1] == '\n') {
+        out += "\\\n";
+      }
     }
     out += "\"\n";
   }
