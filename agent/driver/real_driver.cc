@@ -113,7 +113,7 @@ RealDriver::RealDriver(io::EventLoop& loop, io::WorkerPool& pool, images::ImageS
       images_(images),
       root_(root),
       options_(std::move(options)),
-      spares_(loop, pool, options_.data_dir + "/spare", ContainerSkeleton(),
+      spares_(pool, options_.data_dir + "/spare", ContainerSkeleton(),
               options_.spare_container_dirs) {
   spares_.Start();
 }

@@ -6,12 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "io/absl_compat.h"
@@ -84,10 +82,9 @@ SpareDirs::Scan SpareDirs::ScanDir(const std::string& dir) {
   return scan;
 }
 
-SpareDirs::SpareDirs(io::EventLoop& loop, io::WorkerPool& pool, std::string dir,
-                     std::vector<SpareEntry> layout, size_t target)
-    : loop_(loop),
-      pool_(pool),
+SpareDirs::SpareDirs(io::WorkerPool& pool, std::string dir, std::vector<SpareEntry> layout,
+                     size_t target)
+    : pool_(pool),
       dir_(std::move(dir)),
       layout_(std::move(layout)),
       target_(target),

@@ -27,7 +27,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "io/event_loop.h"
 #include "io/worker_pool.h"
 
 namespace berth::agent {
@@ -41,8 +40,8 @@ class SpareDirs {
  public:
   // Keeps up to `target` skeletons of `layout` in `dir` (made if missing).
   // 0 disables it: Take always says none.
-  SpareDirs(io::EventLoop& loop, io::WorkerPool& pool, std::string dir,
-            std::vector<SpareEntry> layout, size_t target);
+  SpareDirs(io::WorkerPool& pool, std::string dir, std::vector<SpareEntry> layout,
+            size_t target);
   ~SpareDirs();
   SpareDirs(const SpareDirs&) = delete;
   SpareDirs& operator=(const SpareDirs&) = delete;
@@ -58,7 +57,6 @@ class SpareDirs {
   absl::StatusOr<bool> Take(const std::string& dest);
 
   size_t ready() const { return ready_.size(); }
-  size_t target() const { return target_; }
 
   // Runs `done` on the loop once nothing is being made any more (tests).
   void WhenIdle(absl::AnyInvocable<void()> done);
@@ -75,7 +73,6 @@ class SpareDirs {
   void Refill();
   void MaybeIdle();
 
-  io::EventLoop& loop_;
   io::WorkerPool& pool_;
   const std::string dir_;
   const std::vector<SpareEntry> layout_;

@@ -1,8 +1,6 @@
 #include "agent/runtime/launch.h"
 
 #include <errno.h>
-#include <dirent.h>
-#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -15,9 +13,11 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -145,15 +145,11 @@ absl::Status FitPremadeEtc(const std::string& upper, const std::vector<std::stri
     if (errno == ENOENT) return absl::OkStatus();
     return ErrnoStatus(errno, absl::StrCat("stat ", etc));
   }
-  auto remove = [&](std::string_view name) -> absl::Status {
-    const std::string path = absl::StrCat(etc, "/", Absl(name));
+  for (const std::string& name : unused) {
+    const std::string path = absl::StrCat(etc, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoStatus(errno, absl::StrCat("remove ", path));
     }
-    return absl::OkStatus();
-  };
-  for (const std::string& name : unused) {
-    RETURN_IF_ERROR(remove(name));
   }
   for (const std::string& layer : layers) {
     struct stat image;
@@ -173,22 +169,10 @@ absl::Status FitPremadeEtc(const std::string& upper, const std::vector<std::stri
     }
     // A symlink, a file or a whiteout: the image has no /etc directory, and
     // the launch would have made none.
-    DIR* dir = opendir(etc.c_str());
-    if (dir == nullptr) {
-      return ErrnoStatus(errno, absl::StrCat("open ", etc));
-    }
-    std::vector<std::string> names;
-    while (const dirent* e = readdir(dir)) {
-      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-        names.emplace_back(e->d_name);
-      }
-    }
-    closedir(dir);
-    for (const std::string& name : names) {
-      RETURN_IF_ERROR(remove(name));
-    }
-    if (rmdir(etc.c_str()) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("remove ", etc));
+    std::error_code ec;
+    std::filesystem::remove_all(etc, ec);
+    if (ec) {
+      return ErrnoStatus(ec.value(), absl::StrCat("remove ", etc));
     }
     return absl::OkStatus();
   }

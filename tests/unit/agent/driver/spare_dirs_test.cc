@@ -47,7 +47,7 @@ class SpareDirsTest : public ::testing::Test {
   }
 
   void Open(size_t target) {
-    spares_.emplace(loop_, *pool_, base_ + "/spare", Layout(), target);
+    spares_.emplace(*pool_, base_ + "/spare", Layout(), target);
     spares_->Start();
     WaitIdle();
   }
@@ -141,7 +141,7 @@ TEST_F(SpareDirsTest, ARestartKeepsReadyOnesAndRemovesHalfMadeOnes) {
 TEST_F(SpareDirsTest, AFailingMakeIsReportedAndTheLaunchGoesOn) {
   ASSERT_TRUE(fs::create_directories(base_ + "/spare"));
   // A layout whose file sits in a directory that is never made.
-  spares_.emplace(loop_, *pool_, base_ + "/spare",
+  spares_.emplace(*pool_, base_ + "/spare",
                   std::vector<SpareEntry>{{"missing/file", false}}, 2);
   spares_->Start();
   WaitIdle();
