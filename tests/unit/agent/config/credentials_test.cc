@@ -6,7 +6,7 @@
 #include "agent/config/ini_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace berth::agent::config {
 namespace {

@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace berth::agent::config {
 namespace {

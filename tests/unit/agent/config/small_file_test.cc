@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "io/status.h"
-#include "temp_dir.h"
+#include "tests/testing/temp_dir.h"
 
 namespace berth::agent::config {
 namespace {

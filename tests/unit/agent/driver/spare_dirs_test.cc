@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "io/fake_loop.h"
 #include "io/worker_pool.h"
+#include "tests/testing/temp_dir.h"
 
 namespace berth::agent {
 namespace {
@@ -33,17 +34,11 @@ std::set<std::string> Names(const std::string& dir) {
 
 class SpareDirsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-spare-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
-    pool_.emplace(loop_, 2);
-  }
+  void SetUp() override { pool_.emplace(loop_, 2); }
   void TearDown() override {
     spares_.reset();
     pool_.reset();
     loop_.RunUntilIdle();
-    fs::remove_all(base_);
   }
 
   void Open(size_t target) {
@@ -63,7 +58,8 @@ class SpareDirsTest : public ::testing::Test {
     ASSERT_TRUE(idle) << "the spare directories were never made";
   }
 
-  std::string base_;
+  test::TempDir dir_;
+  const std::string base_ = dir_.path();
   io::FakeLoop loop_;
   std::optional<io::WorkerPool> pool_;
   std::optional<SpareDirs> spares_;

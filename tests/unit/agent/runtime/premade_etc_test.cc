@@ -1,7 +1,6 @@
 // runtime::FitPremadeEtc: an upper layer made ahead with etc/ and empty bind
 // targets, fitted to the image before the overlay is mounted.
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +9,7 @@
 
 #include "agent/runtime/launch.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace berth::agent::runtime {
 namespace {
@@ -19,9 +19,6 @@ namespace fs = std::filesystem;
 class FitPremadeEtcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-premade-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
     upper_ = base_ + "/upper";
     ASSERT_TRUE(fs::create_directories(upper_ + "/etc"));
     ASSERT_EQ(chmod((upper_ + "/etc").c_str(), 0755), 0);
@@ -29,8 +26,6 @@ class FitPremadeEtcTest : public ::testing::Test {
       std::ofstream(upper_ + "/etc/" + name).flush();
     }
   }
-  void TearDown() override { fs::remove_all(base_); }
-
   // A layer directory, bottom ones made first; returned top first by Layers().
   std::string Layer(const std::string& name) {
     std::string dir = base_ + "/layers/" + name;
@@ -45,7 +40,9 @@ class FitPremadeEtcTest : public ::testing::Test {
     return st.st_mode & 07777;
   }
 
-  std::string base_, upper_;
+  test::TempDir dir_;
+  const std::string base_ = dir_.path();
+  std::string upper_;
   std::vector<std::string> layers_;
 };
 

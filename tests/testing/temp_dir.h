@@ -1,5 +1,5 @@
-#ifndef BERTH_TESTS_UNIT_AGENT_CONFIG_TEMP_DIR_H_
-#define BERTH_TESTS_UNIT_AGENT_CONFIG_TEMP_DIR_H_
+#ifndef BERTH_TESTS_TESTING_TEMP_DIR_H_
+#define BERTH_TESTS_TESTING_TEMP_DIR_H_
 
 // A temporary directory for one test, removed with everything in it.
 
@@ -12,12 +12,12 @@
 
 #include "gtest/gtest.h"
 
-namespace berth::agent::config::test {
+namespace berth::test {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "berth-config-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "berth-test-XXXXXX").string();
     char* made = mkdtemp(pattern.data());
     EXPECT_NE(made, nullptr);
     path_ = pattern;
@@ -46,6 +46,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace berth::agent::config::test
+}  // namespace berth::test
 
-#endif  // BERTH_TESTS_UNIT_AGENT_CONFIG_TEMP_DIR_H_
+#endif  // BERTH_TESTS_TESTING_TEMP_DIR_H_
