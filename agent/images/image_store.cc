@@ -153,6 +153,8 @@ ImageSource* ImageStore::SourceFor(const ImageName& name) {
   switch (name.kind) {
     case ImageName::Kind::kOciLayout:
       return options_.oci_source.get();
+    case ImageName::Kind::kRegistry:
+      return nullptr;  // issue 6: the registry source is not here yet
   }
   return nullptr;
 }
@@ -163,6 +165,13 @@ void ImageStore::Get(std::string_view name_text,
   absl::StatusOr<ImageName> name = ParseImageName(name_text);
   if (!name.ok()) {
     loop_.Post([done = std::move(done), s = name.status()]() mutable { done(s); });
+    return;
+  }
+  if (SourceFor(*name) == nullptr) {
+    loop_.Post([done = std::move(done),
+                s = absl::UnimplementedError(absl::StrCat(
+                    "failed to pull image \"", Absl(name_text),
+                    "\": pulling from registries is not supported yet"))]() mutable { done(s); });
     return;
   }
   std::string key = name->ToString();
