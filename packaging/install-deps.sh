@@ -20,6 +20,7 @@ packages=(
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils
   # compat / system tiers and images
   awscli python3 python3-boto3 docker-registry skopeo umoci
+  python3-cryptography python3-jwt python3-bcrypt
   # benchmarks and tools the tests drive
   wrk nginx-light iproute2 procps curl
 )
