@@ -338,6 +338,28 @@ absl::Status Engine(Variables& v, AgentConfig& c) {
   return Bool(v, "ECS_DISABLE_PRIVILEGED", &c.privileged_disabled);
 }
 
+// Private registry credentials and plain-HTTP registries. The auth data is
+// secret: RegistryAuthConfig's errors name the variable and the registry key,
+// never the value (so InvalidValue, which quotes it, is not used).
+absl::Status Registries(Variables& v, AgentConfig& c) {
+  const std::string* type = v.Get("ECS_ENGINE_AUTH_TYPE");
+  const std::string* data = v.Get("ECS_ENGINE_AUTH_DATA");
+  absl::StatusOr<images::RegistryAuthConfig> auth = images::RegistryAuthConfig::Parse(
+      type != nullptr ? *type : std::string_view(), data != nullptr ? *data : std::string_view());
+  if (!auth.ok()) {
+    return auth.status();
+  }
+  c.registry_auth = *std::move(auth);
+  if (const std::string* value = v.Get("BERTH_INSECURE_REGISTRIES")) {
+    absl::StatusOr<std::vector<std::string>> registries = images::ParseInsecureRegistries(*value);
+    if (!registries.ok()) {
+      return registries.status();
+    }
+    c.insecure_registries = *std::move(registries);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Endpoints(Variables& v, AgentConfig& c) {
   constexpr std::string_view kRps = "ECS_TASK_METADATA_RPS_LIMIT";
   if (const std::string* value = v.Get(kRps)) {
@@ -457,13 +479,20 @@ std::string Summary(const AgentConfig& c) {
   }
   absl::StrAppend(&out, " introspection=", c.introspection_address.ToString(),
                   " metadata=", c.metadata_address.ToString());
+  if (!c.registry_auth.empty()) {
+    absl::StrAppend(&out, " registry_auth=", join(c.registry_auth.Registries()));
+  }
+  if (!c.insecure_registries.empty()) {
+    absl::StrAppend(&out, " insecure_registries=", join(c.insecure_registries));
+  }
   return out;
 }
 
 absl::StatusOr<AgentConfig> ConfigFromVariables(const EnvMap& file, const EnvMap& environment) {
   Variables v(file, environment);
   AgentConfig c;
-  for (auto step : {&Identity, &Resources, &AttributesAndTags, &Timeouts, &Engine, &Endpoints}) {
+  for (auto step :
+       {&Identity, &Resources, &AttributesAndTags, &Timeouts, &Engine, &Registries, &Endpoints}) {
     if (absl::Status s = step(v, c); !s.ok()) {
       return s;
     }

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/config/env_file.h"
+#include "agent/images/registry_auth.h"
 #include "io/log.h"
 
 namespace berth::agent::config {
@@ -100,6 +101,13 @@ struct AgentConfig {
   absl::Duration image_cleanup_interval = absl::Minutes(30);  // min 10m
   absl::Duration image_minimum_cleanup_age = absl::Hours(1);
   int num_images_delete_per_cycle = 5;  // min 1
+  // ECS_ENGINE_AUTH_TYPE / ECS_ENGINE_AUTH_DATA: private registry credentials,
+  // parsed (agent/images/registry_auth.h). Secret: Summary names the
+  // registries only, and a load error never quotes a password.
+  images::RegistryAuthConfig registry_auth = {};
+  // BERTH_INSECURE_REGISTRIES: host[:port] registries pulled over plain HTTP
+  // (lower-cased, in the order written).
+  std::vector<std::string> insecure_registries = {};
 
   bool privileged_disabled = false;  // ECS_DISABLE_PRIVILEGED
 
@@ -143,9 +151,10 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, bool path_g
                                             const EnvMap& environment,
                                             EnvMap* variables = nullptr);
 
-// One line for the start-up log with the settings that shape the node
-// (no credentials are part of AgentConfig): "cluster=prod
-// backend=http://127.0.0.1:8080 region=us-east-1 datadir=... ...".
+// One line for the start-up log with the settings that shape the node:
+// "cluster=prod backend=http://127.0.0.1:8080 region=us-east-1 datadir=...
+// ...". Of the registry credentials it names the registries, never a
+// username or password.
 std::string Summary(const AgentConfig& config);
 
 // Logging drivers the Amazon agent accepts in ECS_AVAILABLE_LOGGING_DRIVERS,

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 AgentConfig Load(const EnvMap& file, const EnvMap& env = {}) {
   absl::StatusOr<AgentConfig> c = ConfigFromVariables(file, env);
@@ -77,6 +78,8 @@ TEST(AgentConfigTest, DefaultsAreAmazons) {
   EXPECT_FALSE(c.instance_type.has_value());
   EXPECT_EQ(c.introspection_address.ToString(), "127.0.0.1:51678");
   EXPECT_EQ(c.metadata_address.ToString(), "127.0.0.1:51679");
+  EXPECT_TRUE(c.registry_auth.empty());
+  EXPECT_THAT(c.insecure_registries, IsEmpty());
   EXPECT_THAT(c.ignored_variables, IsEmpty());
 }
 
@@ -114,14 +117,19 @@ TEST(AgentConfigTest, ValuesAreTrimmed) {
 }
 
 TEST(AgentConfigTest, UnknownVariablesAreIgnoredAndListed) {
-  AgentConfig c = Load({{"ECS_ENABLE_TASK_IAM_ROLE", "true"}, {"ECS_FUTURE_THING", "1"},
-                        {"DOCKER_HOST", "unix:///x"}, {"ECS_CLUSTER", "a"},
+  AgentConfig c = Load({{"ECS_ENABLE_TASK_IAM_ROLE", "true"},
+                        {"ECS_FUTURE_THING", "1"},
+                        {"DOCKER_HOST", "unix:///x"},
+                        {"ECS_CLUSTER", "a"},
                         {"AWS_ACCESS_KEY_ID", "AKID"}},
-                       {{"PATH", "/bin"}, {"HOME", "/root"}, {"ECS_ENGINE_AUTH_TYPE", "docker"},
-                        {"BERTH_NOT_A_KNOB", "x"}, {"BERTH_INSTANCE_TYPE", "m5.large"}});
+                       {{"PATH", "/bin"},
+                        {"HOME", "/root"},
+                        {"ECS_UPDATES_ENABLED", "true"},
+                        {"BERTH_NOT_A_KNOB", "x"},
+                        {"BERTH_INSTANCE_TYPE", "m5.large"}});
   EXPECT_THAT(c.ignored_variables,
               ElementsAre("BERTH_NOT_A_KNOB", "DOCKER_HOST", "ECS_ENABLE_TASK_IAM_ROLE",
-                          "ECS_ENGINE_AUTH_TYPE", "ECS_FUTURE_THING"));
+                          "ECS_FUTURE_THING", "ECS_UPDATES_ENABLED"));
 }
 
 TEST(AgentConfigTest, Cluster) {
@@ -427,6 +435,104 @@ TEST(AgentConfigTest, HelperPathsAreUsedNotIgnored) {
   EXPECT_THAT(c.ignored_variables, ::testing::IsEmpty());
   EXPECT_EQ(Load({}).shim_path, "");
   EXPECT_THAT(Error("BERTH_SHIM_PATH", "bin/berth-shim"), HasSubstr("expected an absolute path"));
+}
+
+constexpr std::string_view kRegistryPassword = "Hunter2-S3cret";
+
+TEST(AgentConfigTest, EngineAuthDocker) {
+  AgentConfig c =
+      Load({{"ECS_ENGINE_AUTH_TYPE", "docker"},
+            {"ECS_ENGINE_AUTH_DATA",
+             R"( {"https://index.docker.io/v1/": {"username": "me", "password": "Hunter2-S3cret",
+              "email": "me@example.com"},
+             "registry.example.com:5000": {"username": "ci", "password": "pw"}} )"}});
+  EXPECT_EQ(c.registry_auth.size(), 2u);
+  EXPECT_EQ(c.registry_auth.Lookup("docker.io"),
+            (images::RegistryCredentials{"me", std::string(kRegistryPassword)}));
+  EXPECT_EQ(c.registry_auth.Lookup("registry.example.com:5000"),
+            (images::RegistryCredentials{"ci", "pw"}));
+  EXPECT_THAT(c.ignored_variables, IsEmpty());  // both are used
+}
+
+TEST(AgentConfigTest, EngineAuthDockercfgFromTheEnvironment) {
+  AgentConfig c = Load(
+      {{"ECS_ENGINE_AUTH_TYPE", "docker"}, {"ECS_ENGINE_AUTH_DATA", "{}"}},
+      {{"ECS_ENGINE_AUTH_TYPE", "dockercfg"},
+       {"ECS_ENGINE_AUTH_DATA", R"({"http://myregistry.com/v1/":{"auth":"dXNlcjpzd29yZGZpc2g=",)"
+                                R"("email":"email"}})"}});
+  EXPECT_EQ(c.registry_auth.Lookup("myregistry.com"),
+            (images::RegistryCredentials{"user", "swordfish"}));
+}
+
+// A config error for the auth variables: fatal, naming the variable, never
+// quoting the secret.
+std::string AuthError(const EnvMap& file) {
+  absl::StatusOr<AgentConfig> c = ConfigFromVariables(file, {});
+  EXPECT_FALSE(c.ok()) << "accepted";
+  if (c.ok()) {
+    return "";
+  }
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  std::string message(c.status().message());
+  EXPECT_THAT(message, ::testing::StartsWith("invalid ECS_ENGINE_AUTH_"));
+  EXPECT_THAT(message, Not(HasSubstr("Hunter2"))) << "the error leaks the password";
+  EXPECT_THAT(message, Not(HasSubstr("YWxpY2U6SHVudGVyMi1TM2NyZXQ="))) << "leaks the auth value";
+  return message;
+}
+
+TEST(AgentConfigTest, EngineAuthErrorsAreFatalAndKeepTheSecret) {
+  EXPECT_EQ(AuthError({{"ECS_ENGINE_AUTH_TYPE", "docker"}}),
+            "invalid ECS_ENGINE_AUTH_DATA: unset, but ECS_ENGINE_AUTH_TYPE is docker");
+  EXPECT_THAT(AuthError({{"ECS_ENGINE_AUTH_DATA", R"({"r.example": {"username": "u",
+                                                        "password": "Hunter2-S3cret"}})"}}),
+              HasSubstr("invalid ECS_ENGINE_AUTH_TYPE: unset, but ECS_ENGINE_AUTH_DATA is set"));
+  EXPECT_EQ(AuthError({{"ECS_ENGINE_AUTH_TYPE", "basic"}, {"ECS_ENGINE_AUTH_DATA", "{}"}}),
+            "invalid ECS_ENGINE_AUTH_TYPE 'basic': expected docker or dockercfg");
+  EXPECT_THAT(AuthError({{"ECS_ENGINE_AUTH_TYPE", "docker"},
+                         {"ECS_ENGINE_AUTH_DATA", R"({"r.example": {"username": "u",
+                                                     "password": "Hunter2-S3cret")"}}),
+              HasSubstr("invalid ECS_ENGINE_AUTH_DATA: not valid JSON"));
+  EXPECT_EQ(
+      AuthError({{"ECS_ENGINE_AUTH_TYPE", "docker"},
+                 {"ECS_ENGINE_AUTH_DATA", R"({"r.example": {"password": "Hunter2-S3cret"}})"}}),
+      "invalid ECS_ENGINE_AUTH_DATA: registry 'r.example': \"username\" is missing");
+  // base64("alice:Hunter2-S3cret") under the wrong type, then a broken one under dockercfg.
+  EXPECT_THAT(AuthError({{"ECS_ENGINE_AUTH_TYPE", "docker"},
+                         {"ECS_ENGINE_AUTH_DATA",
+                          R"({"r.example": {"auth": "YWxpY2U6SHVudGVyMi1TM2NyZXQ="}})"}}),
+              HasSubstr("registry 'r.example': \"username\" is missing"));
+  EXPECT_THAT(AuthError({{"ECS_ENGINE_AUTH_TYPE", "dockercfg"},
+                         {"ECS_ENGINE_AUTH_DATA",
+                          R"({"r.example": {"auth": "YWxpY2U6SHVudGVyMi1TM2NyZXQ"}})"}}),
+              HasSubstr("registry 'r.example': \"auth\" is not padded standard base64"));
+}
+
+TEST(AgentConfigTest, InsecureRegistries) {
+  AgentConfig c =
+      Load({{"BERTH_INSECURE_REGISTRIES", "localhost:5000, Registry.Local,[::1]:5000"}});
+  EXPECT_THAT(c.insecure_registries, ElementsAre("localhost:5000", "registry.local", "[::1]:5000"));
+  EXPECT_THAT(c.ignored_variables, IsEmpty());
+  EXPECT_EQ(Error("BERTH_INSECURE_REGISTRIES", "http://localhost:5000"),
+            "invalid BERTH_INSECURE_REGISTRIES 'http://localhost:5000': entry "
+            "'http://localhost:5000' has a scheme; expected host[:port] (plain HTTP is implied)");
+  EXPECT_THAT(Error("BERTH_INSECURE_REGISTRIES", "a.local,,b.local"), HasSubstr("empty"));
+  EXPECT_THAT(Error("BERTH_INSECURE_REGISTRIES", "a.local:99999"),
+              HasSubstr("entry 'a.local:99999' is not host[:port]"));
+}
+
+TEST(AgentConfigTest, SummaryNamesRegistriesButNoSecret) {
+  AgentConfig c = Load({{"ECS_ENGINE_AUTH_TYPE", "docker"},
+                        {"ECS_ENGINE_AUTH_DATA",
+                         R"({"https://index.docker.io/v1/": {"username": "me-the-user",
+                              "password": "Hunter2-S3cret"},
+                             "Registry.Example.com:5000": {"username": "ci", "password": "pw"}})"},
+                        {"BERTH_INSECURE_REGISTRIES", "localhost:5000"}});
+  const std::string summary = Summary(c);
+  EXPECT_THAT(summary, HasSubstr(" registry_auth=[docker.io,registry.example.com:5000]"));
+  EXPECT_THAT(summary, HasSubstr(" insecure_registries=[localhost:5000]"));
+  EXPECT_THAT(summary, Not(HasSubstr("Hunter2")));
+  EXPECT_THAT(summary, Not(HasSubstr("me-the-user")));
+  EXPECT_THAT(summary, Not(HasSubstr("auth_data")));
 }
 
 TEST(AgentConfigTest, SummaryForTheStartupLog) {
