@@ -13,11 +13,13 @@ struct EngineOptions {
   absl::Duration stop_timeout = absl::Seconds(30);
   // ECS_CONTAINER_START_TIMEOUT. Amazon's agent bounds Docker's start call
   // with it; berth's Create and Start are synchronous (clone3 returns or
-  // fails), so what it bounds here is the one asynchronous step on the way to
-  // RUNNING: driver.Pull (the image made ready, layers unpacked). On expiry
-  // the container stops with "CannotPullContainerError: timed out after
-  // waiting <d>" and a late answer is ignored.
+  // fails), so it bounds nothing here yet.
   absl::Duration start_timeout = absl::Minutes(3);
+  // ECS_IMAGE_PULL_TIMEOUT: driver.Pull (the image resolved, downloaded,
+  // layers unpacked). On expiry the container stops with
+  // "CannotPullContainerError: timed out after waiting <d>" and a late
+  // answer is ignored (the download itself goes on: other tasks may share it).
+  absl::Duration pull_timeout = absl::Hours(2);
   // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: STOPPED → containers removed and
   // the task forgotten. Also how long a stop tombstone and a forgotten ARN
   // are remembered.

@@ -319,7 +319,7 @@ void TaskRunner::StartPull(size_t i) {
   r.pulling = true;
   const uint64_t generation = ++r.pull_generation;
   ++env_.stats->pulls;
-  r.pull_timer = env_.loop->AddTimer(env_.options->start_timeout, [weak = Weak(), i, generation] {
+  r.pull_timer = env_.loop->AddTimer(env_.options->pull_timeout, [weak = Weak(), i, generation] {
     if (auto self = weak.lock()) self->OnPullTimeout(i, generation);
   });
   env_.driver->Pull(state_.spec, state_.spec.containers[i],
@@ -365,7 +365,7 @@ void TaskRunner::OnPullTimeout(size_t i, uint64_t generation) {
   if (state_.containers[i].known == ContainerStatus::kNone) {
     ++env_.stats->pull_failures;
     Fail(i, reasons::CannotPull(absl::StrCat("timed out after waiting ",
-                                             absl::FormatDuration(env_.options->start_timeout))));
+                                             absl::FormatDuration(env_.options->pull_timeout))));
   }
   Progress();
 }

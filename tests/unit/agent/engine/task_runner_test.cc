@@ -331,12 +331,14 @@ TEST_F(EngineTest, PullFailureStopsTheTaskWithItsReason) {
   EXPECT_THAT(driver_.CallsStartingWith("create"), IsEmpty());
 }
 
-TEST_F(EngineTest, PullTimesOutAtTheStartTimeout) {
+TEST_F(EngineTest, PullTimesOutAtThePullTimeout) {
+  options_.pull_timeout = absl::Minutes(7);
+  options_.start_timeout = absl::Minutes(3);  // not the pull's
   Apply(Task({Container("app")}));
-  Advance(absl::Minutes(3) - absl::Nanoseconds(1));
+  Advance(absl::Minutes(7) - absl::Nanoseconds(1));
   EXPECT_EQ(C("app").known, ContainerStatus::kNone);
   Advance(absl::Nanoseconds(1));
-  EXPECT_EQ(C("app").reason, "CannotPullContainerError: timed out after waiting 3m");
+  EXPECT_EQ(C("app").reason, "CannotPullContainerError: timed out after waiting 7m");
   EXPECT_EQ(State().known, TaskStatus::kStopped);
   driver_.CompletePull("app");  // too late: ignored
   EXPECT_EQ(C("app").known, ContainerStatus::kStopped);
