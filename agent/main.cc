@@ -42,6 +42,9 @@
 #include "agent/endpoints/version.h"
 #include "agent/engine/task_engine.h"
 #include "agent/images/image_store.h"
+#include "agent/images/oci_json.h"
+#include "agent/images/registry_client.h"
+#include "agent/images/registry_source.h"
 #include "agent/session/control_client.h"
 #include "agent/session/control_error.h"
 #include "agent/session/http_transport.h"
@@ -135,6 +138,20 @@ int MissingHelperBinary(const HelperBinary& helper) {
              << ", is not in " << helper.env_var << ", next to berth-agent, in "
              << helper.build_dir << "/ beside it or in /usr/libexec/berth";
   return 1;
+}
+
+images::PullBehavior ImagePullBehaviorOf(config::ImagePullBehavior behavior) {
+  switch (behavior) {
+    case config::ImagePullBehavior::kDefault:
+      return images::PullBehavior::kDefault;
+    case config::ImagePullBehavior::kAlways:
+      return images::PullBehavior::kAlways;
+    case config::ImagePullBehavior::kOnce:
+      return images::PullBehavior::kOnce;
+    case config::ImagePullBehavior::kPreferCached:
+      return images::PullBehavior::kPreferCached;
+  }
+  return images::PullBehavior::kDefault;
 }
 
 int Usage(const char* argv0, std::string_view problem) {
@@ -265,8 +282,25 @@ int Main(int argc, char** argv) {
                  << "memory and pids limits are NOT enforced (berth.cgroup-enforcement=false)";
   }
 
+  // HTTP: berth-control and the image registries share one client (and so
+  // the loop's sockets); the registry client is destroyed before it.
+  absl::StatusOr<std::unique_ptr<io::HttpClient>> http = io::HttpClient::Create(loop);
+  if (!http.ok()) {
+    LOG(ERROR) << "refusing to start: " << http.status().message();
+    return 1;
+  }
+  images::RegistryClientOptions registry_options;
+  registry_options.auth = cfg.registry_auth;
+  registry_options.insecure_registries = cfg.insecure_registries;
+  registry_options.manifest_timeout = cfg.manifest_pull_timeout;
+  registry_options.inactivity_timeout = cfg.image_pull_inactivity_timeout;
+  images::RegistryClient registry(loop, **http, rng, std::move(registry_options));
+
   // Images, driver, engine.
   images::ImageStore::Options image_options;
+  image_options.registry_source =
+      std::make_unique<images::RegistrySource>(registry, images::HostArchitecture());
+  image_options.pull_behavior = ImagePullBehaviorOf(cfg.image_pull_behavior);
   image_options.unpack_path = FindHelperBinary(cfg.unpack_path, kUnpackBinary);
   if (image_options.unpack_path.empty()) return MissingHelperBinary(kUnpackBinary);
   LOG(INFO) << "image layers are unpacked by " << image_options.unpack_path;
@@ -275,6 +309,14 @@ int Main(int argc, char** argv) {
   if (!images_or.ok()) {
     LOG(ERROR) << "refusing to start: " << images_or.status().message();
     return 1;
+  }
+  if (cfg.image_cleanup_disabled) {
+    LOG(INFO) << "image cleanup is disabled (ECS_DISABLE_IMAGE_CLEANUP)";
+  } else {
+    (*images_or)->EnableCleanup(
+        cfg.image_cleanup_interval,
+        {.minimum_age = cfg.image_minimum_cleanup_age,
+         .max_images = cfg.num_images_delete_per_cycle});
   }
   RealDriverOptions driver_options;
   driver_options.data_dir = cfg.data_dir;
@@ -288,11 +330,6 @@ int Main(int argc, char** argv) {
   driver_options.host_hostname = host->hostname;
   RealDriver driver(loop, pool, **images_or, *root, driver_options);
 
-  absl::StatusOr<std::unique_ptr<io::HttpClient>> http = io::HttpClient::Create(loop);
-  if (!http.ok()) {
-    LOG(ERROR) << "refusing to start: " << http.status().message();
-    return 1;
-  }
   HttpClientTransport transport(**http);
   ControlClientOptions client_options;
   client_options.backend_url = cfg.backend_url;
@@ -321,6 +358,7 @@ int Main(int argc, char** argv) {
   EngineOptions engine_options;
   engine_options.stop_timeout = cfg.container_stop_timeout;
   engine_options.start_timeout = cfg.container_start_timeout;
+  engine_options.pull_timeout = cfg.image_pull_timeout;
   engine_options.cleanup_wait = cfg.task_cleanup_wait;
   TaskEngine engine(loop, driver, sink, rng, engine_options);
 

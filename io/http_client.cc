@@ -519,6 +519,9 @@ absl::Status HttpClient::Impl::SetUp(Transfer& t) {
   set(CURLOPT_NOPROGRESS, 0L);
   set(CURLOPT_XFERINFOFUNCTION, &Impl::OnProgress);
   set(CURLOPT_XFERINFODATA, static_cast<void*>(&t));
+  if (!req.ca_file.empty()) {
+    set(CURLOPT_CAINFO, req.ca_file.c_str());  // t.req outlives the handle
+  }
   if (req.follow_redirects) {
     set(CURLOPT_FOLLOWLOCATION, 1L);
     set(CURLOPT_MAXREDIRS, 10L);

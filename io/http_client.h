@@ -42,6 +42,10 @@ struct HttpClientRequest {
   // Follows up to 10 redirects (http and https only).
   bool follow_redirects = false;
 
+  // A PEM file of CA certificates to trust for https instead of the
+  // system's bundle (a registry's own CA); empty: the system's.
+  std::string ca_file;
+
   // Asks for the body from this byte on (a "Range: bytes=N-" header). A
   // server that ignores the range and sends the whole body fails the
   // request with FailedPrecondition.

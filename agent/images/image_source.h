@@ -6,10 +6,10 @@
 // every blob a source writes against its digest before keeping it, so a
 // source need not (but may) verify on its own.
 //
-// Today: OciLayoutSource (local OCI image layouts). Issue 6 adds a registry
-// source (Docker Registry HTTP API v2 / OCI distribution, libcurl on the
-// loop) behind the same interface.
+// OciLayoutSource (local OCI image layouts) and RegistrySource (Docker
+// Registry HTTP API v2 / OCI distribution, libcurl on the loop).
 
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -31,6 +31,10 @@ struct ResolvedManifest {
   // returns the same non-empty token, the store may answer a Get from memory
   // without asking the source again. Empty: always ask.
   std::string token = {};
+  // What the name's reference pointed at when it was resolved: the index's
+  // digest when it named an index, else the manifest's (`digest`). Check()
+  // compares against it. Empty for sources that have no such notion.
+  Digest reference_digest = {};
 };
 
 // Called on the loop thread; every callback runs on the loop thread, exactly
@@ -46,6 +50,15 @@ class ImageSource {
   // The token Resolve would record now, computed cheaply on the loop thread
   // (one stat at most), or "" when the source cannot tell.
   virtual std::string CurrentToken(const ImageName& /*name*/) { return ""; }
+
+  // Cheaply asks what `name`'s reference points at now (a registry: one
+  // HEAD of the manifest), to compare with a ResolvedManifest's
+  // reference_digest. nullopt when the source cannot tell without a full
+  // Resolve; the default says so.
+  virtual void Check(const ImageName& /*name*/,
+                     absl::AnyInvocable<void(absl::StatusOr<std::optional<Digest>>)> done) {
+    done(std::optional<Digest>());
+  }
 
   // Writes the whole blob `blob` of image `name` to `out_fd` (an empty file
   // in the store's tmp/ that the store owns and closes).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/images/helper_unpacker.h"
 #include "agent/images/oci_layout_source.h"
+#include "boost/json.hpp"
 #include "io/absl_compat.h"
 #include "io/log.h"
 #include "io/status.h"
@@ -66,6 +68,39 @@ absl::Status Prefixed(const absl::Status& s, std::string_view prefix) {
   return absl::Status(s.code(), absl::StrCat(Absl(prefix), s.message()));
 }
 
+// refs/<sha256 of the name>: {"name", "reference", "manifest", "pulledAt"}.
+std::string FormatRef(const ImageStore::Ref& ref) {
+  boost::json::object o;
+  o["name"] = ref.name;
+  o["reference"] = ref.reference_digest.str();
+  o["manifest"] = ref.manifest.str();
+  o["pulledAt"] = absl::ToUnixSeconds(ref.pulled_at);
+  return boost::json::serialize(o) + "\n";
+}
+
+absl::StatusOr<ImageStore::Ref> ParseRef(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec);
+  if (ec || !v.is_object()) {
+    return absl::InvalidArgumentError("not a JSON object");
+  }
+  const boost::json::object& o = v.as_object();
+  const boost::json::value* name = o.if_contains("name");
+  const boost::json::value* reference = o.if_contains("reference");
+  const boost::json::value* manifest = o.if_contains("manifest");
+  const boost::json::value* pulled = o.if_contains("pulledAt");
+  if (name == nullptr || !name->is_string() || reference == nullptr || !reference->is_string() ||
+      manifest == nullptr || !manifest->is_string() || pulled == nullptr || !pulled->is_int64()) {
+    return absl::InvalidArgumentError("missing or mistyped members");
+  }
+  ImageStore::Ref ref;
+  ref.name = std::string(name->as_string());
+  ASSIGN_OR_RETURN(ref.reference_digest, Digest::Parse(std::string(reference->as_string())));
+  ASSIGN_OR_RETURN(ref.manifest, Digest::Parse(std::string(manifest->as_string())));
+  ref.pulled_at = absl::FromUnixSeconds(pulled->as_int64());
+  return ref;
+}
+
 }  // namespace
 
 struct ImageStore::Pending {
@@ -100,7 +135,12 @@ ImageStore::ImageStore(io::EventLoop& loop, io::WorkerPool& pool, std::string ro
                   : std::make_shared<HelperUnpacker>(options_.unpack_path);
 }
 
-ImageStore::~ImageStore() { *alive_ = false; }
+ImageStore::~ImageStore() {
+  *alive_ = false;
+  if (cleanup_timer_ != 0) {
+    loop_.CancelTimer(cleanup_timer_);
+  }
+}
 
 absl::StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(io::EventLoop& loop,
                                                              io::WorkerPool& pool,
@@ -113,7 +153,7 @@ absl::StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(io::EventLoop& loop
         absl::StrCat("failed to open the image store: root \"", root, "\" is not absolute"));
   }
   RETURN_IF_ERROR(MkdirP(root, 0700));
-  for (const char* sub : {"/blobs", "/blobs/sha256", "/layers", "/tmp"}) {
+  for (const char* sub : {"/blobs", "/blobs/sha256", "/layers", "/refs", "/tmp"}) {
     RETURN_IF_ERROR(MkdirP(root + sub, 0700));
   }
   // Whatever an interrupted fetch or unpack left behind goes: nothing in
@@ -138,7 +178,24 @@ absl::StatusOr<std::unique_ptr<ImageStore>> ImageStore::Open(io::EventLoop& loop
       LOG(WARNING) << "image store: ignoring " << root << "/layers/" << n;
     }
   }
+  for (const std::string& n : ListDir(root + "/refs")) {
+    std::string path = absl::StrCat(root, "/refs/", n);
+    absl::StatusOr<std::string> text = ReadFileAt(AT_FDCWD, path, 64 << 10);
+    absl::StatusOr<Ref> ref = text.ok() ? ParseRef(*text) : text.status();
+    if (!ref.ok()) {
+      LOG(WARNING) << "image store: ignoring " << path << ": " << ref.status().message();
+      continue;
+    }
+    ref->last_used = ref->pulled_at;
+    std::string name = ref->name;
+    store->refs_.insert_or_assign(std::move(name), *std::move(ref));
+  }
   return store;
+}
+
+const ImageStore::Ref* ImageStore::FindRef(std::string_view name) const {
+  auto it = refs_.find(std::string(name));
+  return it == refs_.end() ? nullptr : &it->second;
 }
 
 std::string ImageStore::LayerDir(const Digest& layer) const {
@@ -154,7 +211,7 @@ ImageSource* ImageStore::SourceFor(const ImageName& name) {
     case ImageName::Kind::kOciLayout:
       return options_.oci_source.get();
     case ImageName::Kind::kRegistry:
-      return nullptr;  // issue 6: the registry source is not here yet
+      return options_.registry_source.get();
   }
   return nullptr;
 }
@@ -169,9 +226,9 @@ void ImageStore::Get(std::string_view name_text,
   }
   if (SourceFor(*name) == nullptr) {
     loop_.Post([done = std::move(done),
-                s = absl::UnimplementedError(absl::StrCat(
+                s = absl::FailedPreconditionError(absl::StrCat(
                     "failed to pull image \"", Absl(name_text),
-                    "\": pulling from registries is not supported yet"))]() mutable { done(s); });
+                    "\": this agent has no registry client"))]() mutable { done(s); });
     return;
   }
   std::string key = name->ToString();
@@ -197,6 +254,10 @@ void ImageStore::Get(std::string_view name_text,
   it->second = std::make_unique<Pending>();
   it->second->name = *name;
   it->second->waiters.push_back(std::move(done));
+  if (name->kind == ImageName::Kind::kRegistry) {
+    StartRegistryGet(key);
+    return;
+  }
   ++stats_.resolves;
   SourceFor(*name)->Resolve(
       *name, [this, alive = alive_, key](absl::StatusOr<ResolvedManifest> r) mutable {
@@ -216,6 +277,9 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
   if (auto cached = images_.find(p.resolved.digest); cached != images_.end()) {
     ++stats_.cache_hits;
     Remember(key, p.resolved);
+    if (p.name.kind == ImageName::Kind::kRegistry) {
+      SaveRef(key, p.resolved);
+    }
     Image image = cached->second;
     image.name = key;
     FinishGet(key, std::move(image));
@@ -248,6 +312,9 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
     }
     images_[p.resolved.digest] = image;
     Remember(key, p.resolved);
+    if (p.name.kind == ImageName::Kind::kRegistry) {
+      SaveRef(key, p.resolved);
+    }
     FinishGet(key, std::move(image));
   };
 
@@ -318,6 +385,160 @@ void ImageStore::OnResolved(const std::string& key, absl::StatusOr<ResolvedManif
   }
 }
 
+void ImageStore::StartRegistryGet(const std::string& key) {
+  Pending& p = *pending_.at(key);
+  auto found = refs_.find(key);
+  if (found == refs_.end()) {
+    Pull(key);
+    return;
+  }
+  const Ref ref = found->second;
+  const PullBehavior behavior = options_.pull_behavior;
+  if (p.name.digest.has_value() || behavior == PullBehavior::kOnce ||
+      behavior == PullBehavior::kPreferCached) {
+    UseLocal(key, ref, [this, key](absl::Status) { Pull(key); });
+    return;
+  }
+  ++stats_.checks;
+  SourceFor(p.name)->Check(p.name, [this, alive = alive_, key, ref, behavior](
+                                       absl::StatusOr<std::optional<Digest>> now) {
+    if (!*alive) {
+      return;
+    }
+    if (!now.ok()) {
+      if (behavior != PullBehavior::kDefault) {
+        FinishGet(key, now.status());
+        return;
+      }
+      LOG(WARNING) << "image store: " << now.status().message() << "; using the cached "
+                   << key << " (" << ref.manifest.str() << ")";
+      ++stats_.fallbacks;
+      UseLocal(key, ref, [this, key, failure = now.status()](absl::Status) {
+        FinishGet(key, failure);
+      });
+      return;
+    }
+    if (now->has_value() && **now == ref.reference_digest) {
+      UseLocal(key, ref, [this, key](absl::Status) { Pull(key); });
+      return;
+    }
+    Pull(key);
+  });
+}
+
+void ImageStore::Pull(const std::string& key) {
+  Pending& p = *pending_.at(key);
+  ++stats_.resolves;
+  SourceFor(p.name)->Resolve(
+      p.name, [this, alive = alive_, key](absl::StatusOr<ResolvedManifest> r) mutable {
+        if (!*alive) {
+          return;
+        }
+        auto found = refs_.find(key);
+        if (!r.ok() && found != refs_.end() && options_.pull_behavior == PullBehavior::kDefault) {
+          // The default behaviour: a pull that fails falls back to the cache.
+          LOG(WARNING) << "image store: " << r.status().message() << "; using the cached "
+                       << key << " (" << found->second.manifest.str() << ")";
+          ++stats_.fallbacks;
+          UseLocal(key, found->second, [this, key, failure = r.status()](absl::Status) {
+            FinishGet(key, failure);
+          });
+          return;
+        }
+        OnResolved(key, std::move(r));
+      });
+}
+
+void ImageStore::UseLocal(const std::string& key, const Ref& ref,
+                          absl::AnyInvocable<void(absl::Status)> otherwise) {
+  if (auto cached = images_.find(ref.manifest); cached != images_.end()) {
+    ++stats_.local_hits;
+    refs_[key].last_used = loop_.time().Now();
+    Image image = cached->second;
+    image.name = key;
+    // Never inside Get: FinishGet runs the waiters.
+    loop_.Post([this, alive = alive_, key, image = std::move(image)]() mutable {
+      if (*alive) {
+        FinishGet(key, std::move(image));
+      }
+    });
+    return;
+  }
+  std::string path = BlobPath(ref.manifest);
+  Digest manifest = ref.manifest;
+  Digest reference = ref.reference_digest;
+  pool_.Submit<absl::StatusOr<ResolvedManifest>>(
+      [path, manifest, reference]() -> absl::StatusOr<ResolvedManifest> {
+        ASSIGN_OR_RETURN(std::string bytes, ReadFileAt(AT_FDCWD, path, 4 << 20));
+        RETURN_IF_ERROR(VerifyBytes(bytes, manifest, -1, absl::StrCat("manifest ", manifest.str())));
+        ASSIGN_OR_RETURN(Manifest m, ParseManifest(bytes));
+        ResolvedManifest r;
+        r.digest = manifest;
+        r.bytes = std::move(bytes);
+        r.manifest = std::move(m);
+        r.reference_digest = reference;
+        return r;
+      },
+      [this, alive = alive_, key, otherwise = std::move(otherwise)](
+          absl::StatusOr<ResolvedManifest> r) mutable {
+        if (!*alive) {
+          return;
+        }
+        if (!r.ok()) {
+          LOG(INFO) << "image store: the cached manifest of " << key
+                    << " cannot be used: " << r.status().message();
+          otherwise(r.status());
+          return;
+        }
+        ++stats_.local_hits;
+        refs_[key].last_used = loop_.time().Now();
+        OnResolved(key, std::move(r));
+      });
+}
+
+void ImageStore::SaveRef(const std::string& key, const ResolvedManifest& r) {
+  absl::Time now = loop_.time().Now();
+  auto [it, inserted] = refs_.try_emplace(key);
+  Ref& ref = it->second;
+  ref.last_used = now;
+  if (!inserted && ref.manifest == r.digest && ref.reference_digest == r.reference_digest) {
+    return;  // nothing new to remember
+  }
+  ref.name = key;
+  ref.manifest = r.digest;
+  ref.reference_digest = r.reference_digest.str().empty() ? r.digest : r.reference_digest;
+  ref.pulled_at = now;
+  std::string text = FormatRef(ref);
+  std::string path = absl::StrCat(root_, "/refs/", Sha256Of(key).hex());
+  std::string tmp = absl::StrCat(root_, "/tmp/ref-", next_tmp_++);
+  bool durable = options_.durable;
+  pool_.Submit<absl::Status>(
+      [text, path, tmp, durable]() -> absl::Status {
+        Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (!fd.valid()) {
+          return ErrnoStatus(errno, absl::StrCat("create ", tmp));
+        }
+        absl::Status s = WriteAll(fd.get(), text, tmp);
+        if (s.ok() && durable && fsync(fd.get()) != 0) {
+          s = ErrnoStatus(errno, absl::StrCat("fsync ", tmp));
+        }
+        if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
+          s = ErrnoStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
+        }
+        if (!s.ok()) {
+          unlink(tmp.c_str());
+        }
+        return s;
+      },
+      [key](absl::Status s) {
+        if (!s.ok()) {
+          // The image is complete; only the memory of the pull across a
+          // restart is lost (the next Get pulls again).
+          LOG(WARNING) << "image store: failed to remember " << key << ": " << s;
+        }
+      });
+}
+
 void ImageStore::Remember(const std::string& key, const ResolvedManifest& r) {
   if (!r.token.empty()) {
     resolved_[key] = Resolved{r.token, r.digest};
@@ -335,6 +556,12 @@ void ImageStore::FinishGet(const std::string& key, absl::StatusOr<Image> result)
 }
 
 void ImageStore::EnsureBlob(const ImageName& name, const Descriptor& d, StatusCb done) {
+  if (removing_blobs_.contains(d.digest)) {
+    after_cleanup_.push_back([this, name, d, done = std::move(done)]() mutable {
+      EnsureBlob(name, d, std::move(done));
+    });
+    return;
+  }
   if (verified_blobs_.contains(d.digest)) {
     loop_.Post([done = std::move(done)]() mutable { done(absl::OkStatus()); });
     return;
@@ -444,6 +671,12 @@ void ImageStore::FinishBlob(const Digest& d, absl::Status s) {
 }
 
 void ImageStore::EnsureLayer(const ImageName& name, const Descriptor& d, StatusCb done) {
+  if (removing_layers_.contains(d.digest)) {
+    after_cleanup_.push_back([this, name, d, done = std::move(done)]() mutable {
+      EnsureLayer(name, d, std::move(done));
+    });
+    return;
+  }
   if (ready_layers_.contains(d.digest)) {
     loop_.Post([done = std::move(done)]() mutable { done(absl::OkStatus()); });
     return;

@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "agent/images/digest.h"
 #include "agent/images/fs_util.h"
 #include "agent/images/image.h"
@@ -39,6 +40,17 @@
 #include "io/worker_pool.h"
 
 namespace berth::images {
+
+// ECS_IMAGE_PULL_BEHAVIOR, for registry names (layouts are local: always
+// read again when they changed):
+//   kDefault       one HEAD of the tag's manifest; a different digest pulls,
+//                  the same one uses the cache; if the registry cannot be
+//                  reached and the image is cached, the cache is used
+//   kAlways        the same, but a failed check or pull fails the Get
+//   kOnce          pulled once; afterwards the cache, with no request at all
+//   kPreferCached  the cache when it has the image, with no request at all
+// A name pinned by digest is never checked: its content cannot change.
+enum class PullBehavior { kDefault, kAlways, kOnce, kPreferCached };
 
 class ImageStore {
  public:
@@ -55,6 +67,19 @@ class ImageStore {
     std::string unpack_path = {};
     // The layer unpacker; nullptr = a HelperUnpacker running `unpack_path`.
     std::unique_ptr<LayerUnpacker> unpacker = nullptr;
+    // The source for registry names (a RegistrySource); nullptr: such names
+    // fail with FailedPrecondition.
+    std::unique_ptr<ImageSource> registry_source = nullptr;
+    PullBehavior pull_behavior = PullBehavior::kDefault;
+  };
+
+  // A registry name pulled before, as refs/ remembers it across restarts.
+  struct Ref {
+    std::string name;          // canonical ("docker.io/library/busybox:latest")
+    Digest reference_digest;   // what the tag named at the pull (index or manifest)
+    Digest manifest;           // the manifest for this platform
+    absl::Time pulled_at;      // when that manifest was last pulled
+    absl::Time last_used;      // the last Get it answered (in memory only)
   };
 
   struct Stats {
@@ -64,6 +89,12 @@ class ImageStore {
     uint64_t blobs_fetched = 0;    // blobs copied/downloaded into the store
     uint64_t layers_unpacked = 0;  // layer directories created
     uint64_t verify_failures = 0;  // blobs refused for a digest or size mismatch
+    uint64_t checks = 0;           // registry names checked with the source (a HEAD)
+    uint64_t local_hits = 0;       // registry names answered from the cache
+    uint64_t fallbacks = 0;        // ... because the registry could not be asked (kDefault)
+    uint64_t cleanups = 0;
+    uint64_t images_removed = 0;   // registry names removed by cleanup
+    uint64_t layers_removed = 0;
   };
 
   // Opens (creating) the store under `root` (the agent passes
@@ -84,17 +115,18 @@ class ImageStore {
 
   // Resolves `name` and makes its layers ready. Concurrent Gets of the same
   // name share one resolution; concurrent needs of the same layer share one
-  // fetch and unpack. An image already complete in this process touches no
-  // layer: it is answered from memory while its source's token is unchanged
-  // (for a layout: index.json's stat), else its manifest is resolved again
-  // (a tag can move). Errors: the
-  // ParseImageName codes (Unimplemented for registry names), NotFound (no
-  // such layout, tag or blob), DataLoss (a blob failed verification),
-  // InvalidArgument (malformed documents, hostile layers).
+  // fetch and unpack. A layout image already complete in this process
+  // touches no layer: it is answered from memory while its source's token
+  // is unchanged (index.json's stat), else its manifest is resolved again (a
+  // tag can move). A registry name follows the pull behaviour (above) and
+  // refs/. Errors: the ParseImageName codes, NotFound (no such layout, tag,
+  // manifest or blob), DataLoss (a blob failed verification),
+  // InvalidArgument (malformed documents, hostile layers), the
+  // RegistryClient codes (PermissionDenied, Unavailable, DeadlineExceeded).
   void Get(std::string_view name, absl::AnyInvocable<void(absl::StatusOr<Image>)> done);
 
   // A use of an image by a task: while any Lease on an image id lives, the
-  // image (and its layers) is never removed by cleanup (issue 6). Movable;
+  // image (and its layers) is never removed by Cleanup. Movable;
   // destroy on the loop thread, before the store.
   class Lease {
    public:
@@ -117,7 +149,31 @@ class ImageStore {
   Lease Acquire(const Image& image);
   int UseCount(std::string_view image_id) const;
 
+  // Image cleanup (ECS_IMAGE_CLEANUP_INTERVAL, ECS_IMAGE_MINIMUM_CLEANUP_AGE,
+  // ECS_NUM_IMAGES_DELETE_PER_CYCLE). Of the registry images this store
+  // pulled (refs/), removes up to `max_images` that no Lease holds, that no
+  // Get is resolving and that were pulled at least `minimum_age` ago, least
+  // recently used first (all names of one manifest go together); then their
+  // manifest and config blobs and their layers, unless another remaining
+  // image or a leased one uses them. Layers of local OCI layouts are never
+  // removed. A Get that needs a layer being removed waits for the removal
+  // and unpacks it again.
+  struct CleanupPolicy {
+    absl::Duration minimum_age = absl::Hours(1);
+    int max_images = 5;
+  };
+  struct CleanupResult {
+    std::vector<std::string> removed_names;  // canonical names
+    int layers_removed = 0;
+    int blobs_removed = 0;
+  };
+  void Cleanup(const CleanupPolicy& policy, absl::AnyInvocable<void(CleanupResult)> done);
+  // Cleanup every `interval` until the store is destroyed.
+  void EnableCleanup(absl::Duration interval, CleanupPolicy policy);
+
   const Stats& stats() const { return stats_; }
+  // The registry names pulled before (refs/), by canonical name.
+  const Ref* FindRef(std::string_view name) const;
   const std::string& root() const { return root_; }
   // The directory a layer blob unpacks into: <root>/layers/<hex>.
   std::string LayerDir(const Digest& layer) const;
@@ -132,6 +188,14 @@ class ImageStore {
 
   ImageSource* SourceFor(const ImageName& name);
   void OnResolved(const std::string& key, absl::StatusOr<ResolvedManifest> r);
+  // Registry names: the pull behaviour's decision, a pull, the cache.
+  void StartRegistryGet(const std::string& key);
+  void Pull(const std::string& key);
+  // Answers from the manifest kept in blobs/ (no request unless a blob or
+  // layer is missing); `otherwise` runs when that manifest is not there.
+  void UseLocal(const std::string& key, const Ref& ref,
+                absl::AnyInvocable<void(absl::Status)> otherwise);
+  void SaveRef(const std::string& key, const ResolvedManifest& r);
   void OnConfig(const std::string& key, absl::StatusOr<ConfigFile> config);
   void FinishGet(const std::string& key, absl::StatusOr<Image> result);
   void Remember(const std::string& key, const ResolvedManifest& r);
@@ -145,6 +209,8 @@ class ImageStore {
 
   std::string BlobPath(const Digest& d) const;
   void Release(const std::string& image_id);
+  struct CleanupPlan;
+  void FinishCleanup(std::shared_ptr<CleanupPlan> plan);
 
   io::EventLoop& loop_;
   io::WorkerPool& pool_;
@@ -168,6 +234,14 @@ class ImageStore {
   };
   absl::flat_hash_map<std::string, Resolved> resolved_;  // by canonical name, with a token
   absl::flat_hash_map<std::string, int> uses_;  // image id → leases
+  absl::flat_hash_map<std::string, Ref> refs_;  // by canonical name
+  bool cleaning_ = false;
+  // Layers and blobs being removed by a cleanup, and the EnsureLayer and
+  // EnsureBlob calls waiting for it.
+  absl::flat_hash_set<Digest> removing_layers_;
+  absl::flat_hash_set<Digest> removing_blobs_;
+  std::vector<absl::AnyInvocable<void()>> after_cleanup_;
+  io::TimerId cleanup_timer_ = 0;
 };
 
 }  // namespace berth::images

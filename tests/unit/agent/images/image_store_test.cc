@@ -390,12 +390,12 @@ TEST_F(ImageStoreTest, NamesThatDoNotResolve) {
   s = Get("oci:" + base_ + "/missing:latest").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(s.message().find("missing/oci-layout"), absl::string_view::npos) << s;
-  // Registry names parse (image_name_test.cc) but have no source yet (issue 6).
+  // Registry names parse (image_name_test.cc); this store has no registry
+  // source (image_store_registry_test.cc has one).
   s = Get("busybox:latest").status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(
-      s.message(),
-      "failed to pull image \"busybox:latest\": pulling from registries is not supported yet");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "failed to pull image \"busybox:latest\": this agent has no registry client");
   // Without a tag, a layout with one image resolves to it.
   EXPECT_TRUE(Get("oci:" + layout_->dir()).ok());
 }
