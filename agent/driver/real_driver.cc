@@ -115,6 +115,13 @@ RealDriver::RealDriver(io::EventLoop& loop, io::WorkerPool& pool, images::ImageS
       options_(std::move(options)),
       spares_(pool, options_.data_dir + "/spare", ContainerSkeleton(),
               options_.spare_container_dirs) {
+  // Spares are renamed into containers/: it must exist before the first
+  // launch (a rename does not make parents).
+  if (!options_.data_dir.empty()) {
+    if (absl::Status s = MakeDirs(options_.data_dir + "/containers"); !s.ok()) {
+      LOG(WARNING) << s;
+    }
+  }
   spares_.Start();
 }
 
