@@ -1,7 +1,9 @@
 """Harness for the system tier: a real berth-control and a real berth-agent on
 127.0.0.1, driven by Debian's /usr/bin/aws, with images built by
-tests/fixtures/make-busybox-image.sh (umoci + busybox-static) and the tasks
-run by the agent's own runtime in cgroup v2 on this host.
+tests/fixtures/make-busybox-image.sh (umoci + busybox-static), pushed with
+skopeo to Debian's docker-registry on 127.0.0.1 (tests/fixtures/registry.py)
+and pulled from there by the agent, and the tasks run by the agent's own
+runtime in cgroup v2 on this host.
 
 Every scenario script takes the build directory as its first argument and
 exits 0 (pass), 1 (fail) or 77 (skip, naming what is missing: root, the aws
@@ -21,6 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "compat"))
 import berth_compat as bc  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import registry as rf  # noqa: E402
 
 SKIP = 77
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "make-busybox-image.sh")
@@ -143,19 +148,41 @@ class SystemScenario(bc.Scenario):
         super().__init__(control)
         self.agents = []
         self.task_ids = set()
+        self._registry = None
+
+    def registry(self):
+        """The scenario's registry (started on first use; auth none)."""
+        if self._registry is None:
+            missing = rf.missing_requirements()
+            if missing:
+                print("SKIP: " + "; ".join(missing))
+                sys.exit(SKIP)
+            self._registry = rf.Registry(auth="none", workdir=os.path.join(self.tmp, "registry"))
+            self._registry.start()
+        return self._registry
 
     def agent(self, control, cluster, name="agent", extra_config=None):
-        a = Agent(self.agent_binary, os.path.join(self.tmp, name), control, cluster,
-                  extra_config)
+        """An agent that may pull from the scenario's registry over plain HTTP."""
+        config = {"BERTH_INSECURE_REGISTRIES": self.registry().host}
+        config.update(extra_config or {})
+        a = Agent(self.agent_binary, os.path.join(self.tmp, name), control, cluster, config)
         self.agents.append(a)
         return a
 
     def image(self, name="busybox", tag="latest", *extra):
-        """An OCI layout built from busybox-static; returns the image name."""
+        """A busybox-static image built with umoci (make-busybox-image.sh
+        options in `extra`) and pushed to the scenario's registry; returns its
+        name there ("127.0.0.1:<port>/<name>:<tag>")."""
+        layout = self.oci_layout(name, tag, *extra)
+        self.registry().push_layout(layout, tag, name, tag)
+        return f"{self.registry().host}/{name}:{tag}"
+
+    def oci_layout(self, name="busybox", tag="latest", *extra):
+        """The OCI layout alone (the agent can run oci:<layout>:<tag> too)."""
         layout = os.path.join(self.tmp, "images", name)
         subprocess.run(["bash", FIXTURE, layout, tag, *extra], check=True,
                        capture_output=True, timeout=120)
-        return f"oci:{layout}:{tag}"
+        return layout
 
     def register(self, control, family, containers, **extra):
         args = ["register-task-definition", "--family", family,
@@ -198,6 +225,8 @@ class SystemScenario(bc.Scenario):
                 s.stop()
             except Exception:  # noqa: BLE001
                 pass
+        if self._registry is not None:
+            self._registry.stop()
         # Containers outlive their agent by design: end the ones this
         # scenario started (only those: the cgroups of its own task ids).
         for root in cgroup2_mounts():
