@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # berth end to end on this machine: installs the Debian packages berth needs,
 # builds the release preset, starts berth-control and berth-agent on loopback
-# with every file under ./.berth/, builds a busybox image (umoci +
-# busybox-static), registers a task definition, runs it with the stock aws
+# with every file under ./.berth/, starts a local image registry (Debian's
+# docker-registry) holding a busybox image (umoci + busybox-static, pushed
+# with skopeo), registers a task definition whose image the agent pulls from
+# that registry, runs it with the stock aws
 # CLI, waits for RUNNING and shows what the agent knows about it. Ctrl-C
 # stops the task, then the agent and the control plane.
 #
@@ -64,7 +66,7 @@ export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/n
 export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
 ecs() { aws ecs --endpoint-url "$endpoint" "$@"; }
 
-control_pid="" agent_pid="" task_arn=""
+control_pid="" agent_pid="" registry_pid="" task_arn=""
 cleanup() {
   trap - INT TERM EXIT
   echo
@@ -84,6 +86,11 @@ cleanup() {
     kill -TERM "$control_pid" 2>/dev/null || true
     wait "$control_pid" 2>/dev/null || true
   fi
+  if [[ -n "$registry_pid" ]]; then
+    say "stopping the image registry"
+    kill -TERM "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+  fi
   say "done; everything berth wrote is under $work"
 }
 trap cleanup INT TERM EXIT
@@ -99,9 +106,22 @@ for _ in $(seq 100); do
 done
 ecs create-cluster --cluster-name "$cluster" >/dev/null
 
-say "building a busybox image (umoci + busybox-static)"
-bash "$root/tests/fixtures/make-busybox-image.sh" "$work/images/busybox" latest >/dev/null
-image="oci:$work/images/busybox:latest"
+say "starting a local image registry with a busybox image (umoci + busybox-static, pushed by skopeo)"
+# tests/fixtures/registry.py runs Debian's docker-registry on 127.0.0.1 with a
+# generated config and prints one JSON line once the image is pushed.
+/usr/bin/python3 "$root/tests/fixtures/registry.py" serve --dir "$work/registry" \
+  --push-busybox busybox:latest >"$work/registry.json" 2>"$work/registry.log" &
+registry_pid=$!
+for _ in $(seq 600); do
+  [[ -s "$work/registry.json" ]] && break
+  kill -0 "$registry_pid" 2>/dev/null || { cat "$work/registry.log"; die "the registry did not start"; }
+  sleep 0.2
+done
+[[ -s "$work/registry.json" ]] || { cat "$work/registry.log"; die "the registry did not start in 2 minutes"; }
+registry=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["host"])' \
+             "$work/registry.json")
+image="$registry/busybox:latest"
+echo "registry: http://$registry (image $image)"
 
 cat >"$work/ecs.config" <<EOF
 # berth-agent's configuration, the Amazon agent's variables (docs/agent.md).
@@ -109,6 +129,8 @@ ECS_CLUSTER=$cluster
 ECS_BACKEND_HOST=$endpoint
 ECS_DATADIR=$work/agent
 ECS_LOGLEVEL=info
+# The quickstart's registry speaks plain HTTP on loopback.
+BERTH_INSECURE_REGISTRIES=$registry
 EOF
 say "starting berth-agent (config: $work/ecs.config)"
 "$build/agent/berth-agent" --config "$work/ecs.config" >"$work/berth-agent.log" 2>&1 &
@@ -137,7 +159,7 @@ task_arn=$(ecs run-task --cluster "$cluster" --task-definition hello \
 echo "task: $task_arn"
 ecs wait tasks-running --cluster "$cluster" --tasks "$task_arn"
 ecs describe-tasks --cluster "$cluster" --tasks "$task_arn" \
-  --query 'tasks[0].{lastStatus: lastStatus, containers: containers[].{name: name, lastStatus: lastStatus, runtimeId: runtimeId}}'
+  --query 'tasks[0].{lastStatus: lastStatus, pullStartedAt: pullStartedAt, pullStoppedAt: pullStoppedAt, containers: containers[].{name: name, image: image, imageDigest: imageDigest, lastStatus: lastStatus, runtimeId: runtimeId}}'
 
 say "what the agent knows (http://127.0.0.1:51678/v1/tasks)"
 curl -s --noproxy '*' http://127.0.0.1:51678/v1/tasks | python3 -m json.tool
@@ -150,8 +172,9 @@ berth is running. Try, in another shell (same directory):
   curl -s http://127.0.0.1:51678/v1/metadata
   curl -s http://127.0.0.1:51678/metrics | head
   tail -f $work/agent/containers/*/*-json.log   # the container's output (Docker's json-file format)
+  ls $work/agent/images/layers                   # the image's layers, pulled from $registry
   aws ecs --endpoint-url $endpoint stop-task --cluster $cluster --task $task_arn
-Logs: $work/berth-control.log, $work/berth-agent.log
+Logs: $work/berth-control.log, $work/berth-agent.log, $work/registry.log
 Press Ctrl-C to stop the task, the agent and the control plane.
 EOF
 if [[ "${BERTH_QUICKSTART_EXIT:-0}" == 1 ]]; then

@@ -6,7 +6,7 @@ set -uo pipefail
 build=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: the quickstart needs root"; exit 77; }
-for tool in /usr/bin/aws /usr/bin/umoci /bin/busybox curl; do
+for tool in /usr/bin/aws /usr/bin/umoci /usr/bin/skopeo /usr/bin/docker-registry /bin/busybox curl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
 done
 work=$(mktemp -d /tmp/berth-quickstart-test.XXXXXX)
