@@ -292,6 +292,7 @@ int Main(int argc, char** argv) {
   images::RegistryClientOptions registry_options;
   registry_options.auth = cfg.registry_auth;
   registry_options.insecure_registries = cfg.insecure_registries;
+  registry_options.ca_dir = cfg.registry_certs_dir;
   registry_options.manifest_timeout = cfg.manifest_pull_timeout;
   registry_options.inactivity_timeout = cfg.image_pull_inactivity_timeout;
   images::RegistryClient registry(loop, **http, rng, std::move(registry_options));

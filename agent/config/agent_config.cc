@@ -397,7 +397,8 @@ absl::Status Endpoints(Variables& v, AgentConfig& c) {
   }
   for (auto [name, out] : {std::pair{"BERTH_INIT_PATH", &c.init_path},
                            std::pair{"BERTH_SHIM_PATH", &c.shim_path},
-                           std::pair{"BERTH_UNPACK_PATH", &c.unpack_path}}) {
+                           std::pair{"BERTH_UNPACK_PATH", &c.unpack_path},
+                           std::pair{"BERTH_REGISTRY_CERTS_DIR", &c.registry_certs_dir}}) {
     if (const std::string* value = v.Get(name)) {
       if (!value->empty() && value->front() != '/') {
         return InvalidValue(name, *value, "expected an absolute path");

@@ -127,6 +127,9 @@ struct AgentConfig {
   std::string init_path;    // BERTH_INIT_PATH: berth-init
   std::string shim_path;    // BERTH_SHIM_PATH: berth-shim
   std::string unpack_path;  // BERTH_UNPACK_PATH: berth-unpack
+  // BERTH_REGISTRY_CERTS_DIR: <dir>/<host[:port]>/ca.crt is a registry's own
+  // CA (Docker's certs.d layout).
+  std::string registry_certs_dir = "/etc/berth/certs.d";
 
   // Set variables the loader did not use, sorted: file keys it does not
   // know, and ECS_* / BERTH_* environment variables it does not know or that

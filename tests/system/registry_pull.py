@@ -3,7 +3,9 @@ images built with umoci from busybox-static and pushed with skopeo
 (tests/fixtures/registry.py), run by berth-control + berth-agent + the aws CLI.
 
 - OCI and Docker schema 2 manifests, a two-layer image with whiteouts, an OCI
-  index with two platforms: each runs, sees its files, exits 0;
+  index and a Docker manifest list with two platforms: each runs, sees its
+  files, exits 0; HTTPS with the registry's CA in BERTH_REGISTRY_CERTS_DIR
+  (and without it: the certificate is refused);
   describe-tasks has the manifest digest, /v1/tasks the image id;
 - htpasswd (Basic) and bearer-token registries with ECS_ENGINE_AUTH_TYPE /
   ECS_ENGINE_AUTH_DATA, and a wrong password that fails the task;
@@ -65,7 +67,8 @@ def main(s):
         oci = reg.push_busybox("busybox", "latest", images_dir)
         reg.push_busybox("busybox", "v2s2", images_dir, fmt="v2s2")
         reg.push_busybox("layered", "latest", images_dir, whiteouts=True)
-        index = reg.push_index("multi", "latest", images_dir)
+        reg.push_index("multi", "latest", images_dir)
+        reg.push_index("multi", "list", images_dir, fmt="v2s2")
         reg.push_platform_image("armonly", "latest", images_dir, platform="linux/arm64/v8")
         reg.push_raw("evil", "dotdot", [rf.dotdot_layer()])
         reg.push_raw("evil", "symlink", [rf.symlink_escape_layer()])
@@ -104,7 +107,9 @@ def main(s):
                          "test -f /data/olddir/c && test -f /data/dir2file && "
                          "test \"$(cat /data/kept.txt)\" = v2"]), "whiteouts")
         expect_exit_0(run_to_exit(s, control, "pull", "multi", f"{host}/multi:latest",
-                                  ["true"]), "two-platform index")
+                                  ["true"]), "two-platform OCI index")
+        expect_exit_0(run_to_exit(s, control, "pull", "list", f"{host}/multi:list",
+                                  ["true"]), "two-platform Docker manifest list")
 
         # Warm: the same image again costs one HEAD of its manifest.
         proxy.clear()
@@ -143,6 +148,34 @@ def main(s):
         expect_exit_0(run_to_exit(s, control, "pull", "cached", f"{host}/busybox:latest",
                                   ["true"]), "prefer-cached launch")
         expect_eq(proxy.requests(), [], "requests of a prefer-cached launch")
+        agent.stop()
+
+    # --- HTTPS with the registry's own CA -----------------------------------
+    with rf.Registry(auth="htpasswd", tls=True) as reg:
+        reg.push_busybox("secure/app", "v1", images_dir)
+        certs = os.path.join(s.tmp, "certs.d")
+        os.makedirs(os.path.join(certs, reg.host))
+        with open(reg.ca_path, "rb") as src, \
+                open(os.path.join(certs, reg.host, "ca.crt"), "wb") as dst:
+            dst.write(src.read())
+        s.aws(control, "create-cluster", "--cluster-name", "tls")
+        auth = ('{"%s":{"username":"%s","password":"%s"}}'
+                % (reg.host, reg.username, reg.password))
+        agent = s.agent(control, "tls", name="agent-tls", extra_config={
+            "BERTH_REGISTRY_CERTS_DIR": certs,
+            "ECS_ENGINE_AUTH_TYPE": "docker",
+            "ECS_ENGINE_AUTH_DATA": auth,
+        })
+        agent.start()
+        expect_exit_0(run_to_exit(s, control, "tls", "secure", f"{reg.host}/secure/app:v1",
+                                  ["true"]), "HTTPS registry with its CA in the certs dir")
+        agent.stop()
+        # Without its CA the registry's certificate is not trusted.
+        agent.extra_config["BERTH_REGISTRY_CERTS_DIR"] = os.path.join(s.tmp, "no-certs.d")
+        agent.extra_config["ECS_IMAGE_PULL_BEHAVIOR"] = "always"
+        agent.start()
+        task = run_to_exit(s, control, "tls", "untrusted", f"{reg.host}/secure/app:v1", ["true"])
+        expect_pull_error(task, ["certificate"], "HTTPS registry whose CA is not trusted")
         agent.stop()
 
     # --- registries that want credentials -----------------------------------

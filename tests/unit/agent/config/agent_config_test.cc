@@ -428,8 +428,12 @@ TEST(AgentConfigTest, BerthKnobs) {
 TEST(AgentConfigTest, HelperPathsAreUsedNotIgnored) {
   AgentConfig c = Load({{"BERTH_INIT_PATH", "/opt/berth/berth-init"},
                         {"BERTH_SHIM_PATH", "/opt/berth/berth-shim"},
-                        {"BERTH_UNPACK_PATH", "/opt/berth/berth-unpack"}});
+                        {"BERTH_UNPACK_PATH", "/opt/berth/berth-unpack"},
+                        {"BERTH_REGISTRY_CERTS_DIR", "/opt/berth/certs.d"}});
   EXPECT_EQ(c.init_path, "/opt/berth/berth-init");
+  EXPECT_EQ(c.registry_certs_dir, "/opt/berth/certs.d");
+  EXPECT_EQ(Load({}).registry_certs_dir, "/etc/berth/certs.d");
+  EXPECT_THAT(Error("BERTH_REGISTRY_CERTS_DIR", "certs.d"), HasSubstr("expected an absolute path"));
   EXPECT_EQ(c.shim_path, "/opt/berth/berth-shim");
   EXPECT_EQ(c.unpack_path, "/opt/berth/berth-unpack");
   EXPECT_THAT(c.ignored_variables, ::testing::IsEmpty());
