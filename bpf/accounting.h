@@ -17,15 +17,15 @@
 
 /* Cgroups tracked at once (entries of `tracked` and `stats`). */
 #define BERTH_ACCT_MAX_CGROUPS 16384
-/* Tasks waiting on a run queue, remembered at once (an LRU: the oldest
- * wakeups are dropped first, so a lost sample costs one delay figure). */
-#define BERTH_ACCT_MAX_WAKEUPS 65536
+/* Tasks remembered at once where the kernel offers no task storage to the
+ * programs (raw tracepoints): an LRU by pid. */
+#define BERTH_ACCT_MAX_TASKS 65536
 
 /* Per cgroup and per CPU (the reader sums the CPUs). */
 struct berth_acct_stats {
-  __u64 on_cpu_ns;      /* time its tasks ran (sched_switch: each slice charged to its cgroup) */
-  __u64 runq_delay_ns;  /* time its tasks waited runnable: wakeup or preemption → switch-in */
-  __u64 runq_waits;     /* how many such waits ended */
+  __u64 on_cpu_ns;      /* time its tasks ran: se.sum_exec_runtime, charged at switch-out */
+  __u64 runq_delay_ns;  /* time its tasks waited runnable: sched_info.run_delay */
+  __u64 runq_waits;     /* times its tasks got a CPU: sched_info.pcount */
   __u64 rx_bytes;       /* cgroup_skb/ingress: bytes delivered to its sockets (L3 up) */
   __u64 rx_packets;
   __u64 tx_bytes;       /* cgroup_skb/egress: bytes its sockets sent (L3 up) */

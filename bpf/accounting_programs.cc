@@ -4,7 +4,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,10 +147,9 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
     if (skel == nullptr) {
       return StepError(errno, "open", log);
     }
-    bpf_program* btf_progs[] = {skel->progs.berth_switch_btf, skel->progs.berth_wakeup_btf,
-                                skel->progs.berth_wakeup_new_btf, skel->progs.berth_rmdir_btf};
-    bpf_program* raw_progs[] = {skel->progs.berth_switch_raw, skel->progs.berth_wakeup_raw,
-                                skel->progs.berth_wakeup_new_raw, skel->progs.berth_rmdir_raw};
+    bpf_program* btf_progs[] = {skel->progs.berth_switch_btf, skel->progs.berth_rmdir_btf,
+                                skel->progs.berth_tick};
+    bpf_program* raw_progs[] = {skel->progs.berth_switch_raw, skel->progs.berth_rmdir_raw};
     for (bpf_program* prog : btf_progs) bpf_program__set_autoload(prog, !a.raw);
     for (bpf_program* prog : raw_progs) bpf_program__set_autoload(prog, a.raw);
     if (options.attach_cgroup.empty()) {
@@ -188,10 +189,6 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
   std::vector<Attach> attach = {
       {raw ? skel->progs.berth_switch_raw : skel->progs.berth_switch_btf,
        raw ? &skel->links.berth_switch_raw : &skel->links.berth_switch_btf},
-      {raw ? skel->progs.berth_wakeup_raw : skel->progs.berth_wakeup_btf,
-       raw ? &skel->links.berth_wakeup_raw : &skel->links.berth_wakeup_btf},
-      {raw ? skel->progs.berth_wakeup_new_raw : skel->progs.berth_wakeup_new_btf,
-       raw ? &skel->links.berth_wakeup_new_raw : &skel->links.berth_wakeup_new_btf},
       {raw ? skel->progs.berth_rmdir_raw : skel->progs.berth_rmdir_btf,
        raw ? &skel->links.berth_rmdir_raw : &skel->links.berth_rmdir_btf},
   };
@@ -208,6 +205,31 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
                        log);
     }
     *a.link = link;
+  }
+  if (!raw) {
+    // The tick: a CPU-clock event every 100 ms on each online CPU.
+    for (int cpu = 0; cpu < p->possible_cpus_; ++cpu) {
+      perf_event_attr attr{};
+      attr.type = PERF_TYPE_SOFTWARE;
+      attr.size = sizeof(attr);
+      attr.config = PERF_COUNT_SW_CPU_CLOCK;
+      attr.sample_period = 100'000'000;  // ns of CPU clock
+      int pfd =
+          static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+      if (pfd < 0) {
+        if (errno == ENODEV) continue;  // an offline CPU
+        return ErrnoStatus(errno, absl::StrCat("open the CPU-clock event of CPU ", cpu,
+                                               " for the accounting programs"));
+      }
+      errno = 0;
+      bpf_link* link = bpf_program__attach_perf_event(skel->progs.berth_tick, pfd);
+      if (link == nullptr || libbpf_get_error(link) != 0) {
+        int e = LinkErrno(link);
+        close(pfd);
+        return StepError(e, absl::StrCat("attach berth_tick on CPU ", cpu, " of"), log);
+      }
+      p->tick_links_.push_back(link);  // the link owns the perf event fd
+    }
   }
   if (!options.attach_cgroup.empty()) {
     int fd = open(options.attach_cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -236,6 +258,9 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
 }
 
 AccountingPrograms::~AccountingPrograms() {
+  for (bpf_link* link : tick_links_) {
+    bpf_link__destroy(link);
+  }
   if (skel_ != nullptr) {
     accounting__destroy(skel_);
   }
@@ -252,7 +277,14 @@ absl::Status AccountingPrograms::Track(uint64_t cgroup_id) {
     }
     return ErrnoStatus(err, absl::StrCat("track cgroup ", cgroup_id));
   }
+  BumpGeneration();
   return absl::OkStatus();
+}
+
+void AccountingPrograms::BumpGeneration() {
+  // The programs cache "is it tracked?" per CPU for one generation (after
+  // the map change, so a cached answer is never older than the map).
+  __atomic_fetch_add(&skel_->bss->tracked_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 absl::Status AccountingPrograms::Untrack(uint64_t cgroup_id) {
@@ -261,6 +293,7 @@ absl::Status AccountingPrograms::Untrack(uint64_t cgroup_id) {
       return ErrnoStatus(errno, absl::StrCat("untrack cgroup ", cgroup_id));
     }
   }
+  BumpGeneration();
   return absl::OkStatus();
 }
 

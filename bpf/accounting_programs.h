@@ -24,11 +24,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 struct accounting;  // the generated skeleton (accounting.skel.h)
+struct bpf_link;
 
 namespace berth::bpf {
 
@@ -88,10 +90,12 @@ class AccountingPrograms {
 
  private:
   AccountingPrograms() = default;
+  void BumpGeneration();
 
   struct accounting* skel_ = nullptr;
   std::string scheduler_hooks_;
   std::string oom_hook_;
+  std::vector<struct bpf_link*> tick_links_;  // berth_tick, one per online CPU
   bool network_attached_ = false;
   int possible_cpus_ = 1;
 };

@@ -5,6 +5,7 @@
 // test's own under the cgroup2 mount; a kernel without BPF skips with why.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -258,6 +259,37 @@ TEST_F(AccountingTest, LoopbackBytesAreTheSendersTxAndTheReceiversRx) {
   EXPECT_LT(static_cast<double>(ub.tx_bytes), 0.01 * n) << ub.tx_bytes;
   EXPECT_GT(ua.tx_packets, 0u);
   EXPECT_GT(ub.rx_packets, 0u);
+}
+
+TEST_F(AccountingTest, CountersMoveWhileATaskRunsWithoutLeavingItsCpu) {
+  std::string dir;
+  uint64_t id = MakeCgroup("spinner", &dir);
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  pid_t pid = SpawnIn(dir, [&] {
+    close(go[1]);
+    char c;
+    // Spin until the parent closes its end (a read that never blocks).
+    fcntl(go[0], F_SETFL, O_NONBLOCK);
+    volatile uint64_t x = 0;
+    while (read(go[0], &c, 1) < 0 && errno == EAGAIN) {
+      for (int i = 0; i < 100000; ++i) x = x + static_cast<uint64_t>(i);
+    }
+    return 0;
+  });
+  close(go[0]);
+  // Sampled while it runs: the tick charges it even if it is never switched
+  // out (tp_btf only; the raw_tp fallback charges at switches).
+  const uint64_t first = Usage(id).on_cpu_ns;
+  double until = MonotonicSeconds() + 30;
+  uint64_t now = first;
+  while (now < first + 300'000'000ull && MonotonicSeconds() < until) {
+    usleep(50'000);
+    now = Usage(id).on_cpu_ns;
+  }
+  close(go[1]);
+  EXPECT_EQ(WaitFor(pid), 0);
+  EXPECT_GE(now, first + 300'000'000ull) << "the counter did not move while the task ran";
 }
 
 TEST_F(AccountingTest, RemovingACgroupRemovesItsEntries) {
