@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -290,6 +291,36 @@ TEST_F(AccountingTest, CountersMoveWhileATaskRunsWithoutLeavingItsCpu) {
   close(go[1]);
   EXPECT_EQ(WaitFor(pid), 0);
   EXPECT_GE(now, first + 300'000'000ull) << "the counter did not move while the task ran";
+}
+
+TEST_F(AccountingTest, AnOomKillIsCountedForItsCgroup) {
+  if (programs_->oom_hook().substr(0, 4) == "none") {
+    GTEST_SKIP() << "no OOM hook on this kernel: " << programs_->oom_hook();
+  }
+  // memory.max needs the memory controller (the vm tier has it).
+  std::ofstream enable(root_ + "/cgroup.subtree_control");
+  enable << "+memory";
+  enable.close();
+  std::string dir;
+  uint64_t id = MakeCgroup("oom", &dir);
+  {
+    std::ofstream max(dir + "/memory.max");
+    max << "16M";
+    max.close();
+    if (!max) {
+      GTEST_SKIP() << "no memory controller here (memory.max cannot be set)";
+    }
+  }
+  pid_t pid = SpawnIn(dir, [] {
+    std::vector<std::unique_ptr<char[]>> hog;
+    for (int i = 0; i < 256; ++i) {
+      hog.emplace_back(new char[1 << 20]);
+      std::memset(hog.back().get(), 1, 1 << 20);
+    }
+    return 0;
+  });
+  EXPECT_EQ(WaitFor(pid), 128 + SIGKILL);
+  EXPECT_EQ(Usage(id).oom_kills, 1u) << "hook: " << programs_->oom_hook();
 }
 
 TEST_F(AccountingTest, RemovingACgroupRemovesItsEntries) {
