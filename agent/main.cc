@@ -40,6 +40,7 @@
 #include "agent/endpoints/introspection_server.h"
 #include "agent/endpoints/introspection_source.h"
 #include "agent/endpoints/version.h"
+#include "agent/driver/cgroup_tracker.h"
 #include "agent/engine/task_engine.h"
 #include "agent/images/image_store.h"
 #include "agent/images/oci_json.h"
@@ -54,6 +55,7 @@
 #include "agent/state/agent_state_store.h"
 #include "agent/state/state_sink.h"
 #include "agent/task/task_spec.h"
+#include "bpf/accounting_programs.h"
 #include "cgroups/berth_root.h"
 #include "cgroups/mountinfo.h"
 #include "io/absl_compat.h"
@@ -75,11 +77,15 @@ class EngineSource final : public endpoints::IntrospectionSource {
   EngineSource(const TaskEngine& engine, std::string cluster)
       : engine_(engine), cluster_(std::move(cluster)) {}
   void SetInstanceArn(std::string arn) { arn_ = std::move(arn); }
+  void SetAccounting(endpoints::AgentMetadata::Accounting accounting) {
+    accounting_ = std::move(accounting);
+  }
 
   endpoints::AgentMetadata Metadata() const override {
     endpoints::AgentMetadata m;
     m.cluster = cluster_;
     if (!arn_.empty()) m.container_instance_arn = arn_;
+    m.accounting = accounting_;
     return m;
   }
   void ForEachTask(absl::FunctionRef<void(const TaskState&)> fn) const override {
@@ -91,6 +97,23 @@ class EngineSource final : public endpoints::IntrospectionSource {
   const TaskEngine& engine_;
   std::string cluster_;
   std::string arn_;
+  std::optional<endpoints::AgentMetadata::Accounting> accounting_;
+};
+
+// The driver's CgroupTracker over the eBPF accounting.
+class AccountingTracker final : public CgroupTracker {
+ public:
+  explicit AccountingTracker(bpf::AccountingPrograms& programs) : programs_(programs) {}
+  void Track(uint64_t cgroup_id) override {
+    absl::Status s = programs_.Track(cgroup_id);
+    if (!s.ok() && failures_++ < 10) {
+      LOG(WARNING) << "accounting: " << s.message();
+    }
+  }
+
+ private:
+  bpf::AccountingPrograms& programs_;
+  int failures_ = 0;
 };
 
 // A helper binary the agent runs: berth-init (PID 1 of initProcessEnabled
@@ -297,6 +320,31 @@ int Main(int argc, char** argv) {
   registry_options.inactivity_timeout = cfg.image_pull_inactivity_timeout;
   images::RegistryClient registry(loop, **http, rng, std::move(registry_options));
 
+  // Accounting: per-container CPU, run-queue delay, network and OOM kills
+  // from eBPF (bpf/README.md). Without it the agent runs on, and says why.
+  std::unique_ptr<bpf::AccountingPrograms> accounting;
+  endpoints::AgentMetadata::Accounting accounting_state;
+  if (cfg.metrics_disabled) {
+    accounting_state.detail = "disabled by ECS_DISABLE_METRICS";
+  } else {
+    absl::StatusOr<std::unique_ptr<bpf::AccountingPrograms>> loaded =
+        bpf::AccountingPrograms::Load({.attach_cgroup = root->cgroup().path()});
+    if (loaded.ok()) {
+      accounting = *std::move(loaded);
+      accounting_state.enabled = true;
+      accounting_state.detail =
+          absl::StrCat("eBPF: scheduler ", Absl(accounting->scheduler_hooks()), ", OOM kills ",
+                       Absl(accounting->oom_hook()), ", network at ", root->cgroup().path());
+      LOG(INFO) << "accounting: " << accounting_state.detail;
+    } else {
+      accounting_state.detail = std::string(loaded.status().message());
+      LOG(WARNING) << "accounting is disabled (the agent runs on without CPU, run-queue and "
+                   << "network figures from eBPF): " << loaded.status().message();
+    }
+  }
+  std::optional<AccountingTracker> accounting_tracker;
+  if (accounting != nullptr) accounting_tracker.emplace(*accounting);
+
   // Images, driver, engine.
   images::ImageStore::Options image_options;
   image_options.registry_source =
@@ -329,6 +377,7 @@ int Main(int argc, char** argv) {
   driver_options.task_limits = cfg.task_cpu_mem_limit != config::Tristate::kDisabled;
   driver_options.metadata_base_url = absl::StrCat("http://", cfg.metadata_address.ToString());
   driver_options.host_hostname = host->hostname;
+  driver_options.cgroup_tracker = accounting_tracker.has_value() ? &*accounting_tracker : nullptr;
   RealDriver driver(loop, pool, **images_or, *root, driver_options);
 
   HttpClientTransport transport(**http);
@@ -343,6 +392,10 @@ int Main(int argc, char** argv) {
 
   endpoints::AgentMetrics metrics(loop.time());
   metrics.SetCgroupEnforcement(enforced);
+  metrics.SetAccounting(accounting_state.enabled,
+                        accounting != nullptr ? accounting->scheduler_hooks() : "",
+                        accounting != nullptr ? accounting->oom_hook() : "",
+                        accounting_state.enabled ? "" : accounting_state.detail);
   metrics.SetRegistrationState("registering");
   Reporter reporter(loop, client, cfg.checkpoint ? &store : nullptr, rng);
   StateSink sink(store, [&](TaskChange change) {
@@ -364,6 +417,7 @@ int Main(int argc, char** argv) {
   TaskEngine engine(loop, driver, sink, rng, engine_options);
 
   EngineSource source(engine, cfg.cluster);
+  source.SetAccounting(accounting_state);
   std::unique_ptr<PollSession> poll;
   // Counters other parts keep themselves, folded into /metrics every few
   // seconds (deltas, so the families stay counters).

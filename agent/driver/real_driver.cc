@@ -134,6 +134,18 @@ RealDriver::~RealDriver() {
   }
 }
 
+void RealDriver::Track(const cgroups::Cgroup& cg) {
+  if (options_.cgroup_tracker == nullptr) {
+    return;
+  }
+  absl::StatusOr<uint64_t> id = cg.Id();
+  if (!id.ok()) {
+    LOG(WARNING) << "no accounting for " << cg.path() << ": " << id.status();
+    return;
+  }
+  options_.cgroup_tracker->Track(*id);
+}
+
 std::string RealDriver::Key(const TaskSpec& task, std::string_view container) {
   return absl::StrCat(task.arn, "/", Absl(container));
 }
@@ -287,6 +299,7 @@ absl::Status RealDriver::Create(const TaskSpec& task, const ContainerSpec& conta
     return applied.status();
   }
   skipped_limit_writes_ += applied->skipped.size();
+  Track(*cg);
   auto live = std::make_unique<Live>();
   live->task_id = task.id;
   live->cgroup = *std::move(cg);
@@ -324,6 +337,7 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
     if (!task_cg.ok()) return task_cg.status();
     absl::StatusOr<cgroups::Cgroup> cg = task_cg->OpenChild(container.name);
     if (!cg.ok()) return cg.status();
+    Track(*cg);
     live.cgroup = *std::move(cg);
     live.task_id = task.id;
     live.lease = images_.Acquire(image->second);
@@ -548,7 +562,10 @@ void RealDriver::Reattach(const TaskSpec& task, const ContainerSpec& container,
     absl::StatusOr<cgroups::Cgroup> task_cg = TaskCgroup(task);
     if (task_cg.ok()) {
       absl::StatusOr<cgroups::Cgroup> cg = task_cg->OpenChild(container.name);
-      if (cg.ok()) live.cgroup = *std::move(cg);
+      if (cg.ok()) {
+        Track(*cg);
+        live.cgroup = *std::move(cg);
+      }
     }
   }
   absl::StatusOr<runtime::Reattached> found =

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/driver/cgroup_tracker.h"
 #include "agent/driver/spare_dirs.h"
 #include "agent/engine/container_driver.h"
 #include "agent/images/image.h"
@@ -58,6 +59,8 @@ struct RealDriverOptions {
   // Container directories kept ready under ECS_DATADIR/spare (spare_dirs.h):
   // a launch then allocates none of its own files. 0 makes them at launch.
   size_t spare_container_dirs = 4;
+  // Told of every container cgroup (cgroup_tracker.h); nullptr: nobody.
+  CgroupTracker* cgroup_tracker = nullptr;
 };
 
 class RealDriver final : public ContainerDriver {
@@ -101,6 +104,7 @@ class RealDriver final : public ContainerDriver {
   struct Live;
 
   static std::string Key(const TaskSpec& task, std::string_view container);
+  void Track(const cgroups::Cgroup& cg);
   absl::StatusOr<cgroups::Cgroup> TaskCgroup(const TaskSpec& task);
   Live& LiveFor(const ContainerState& state);
   void WatchShimChild(Live& live, io::UniqueFd pidfd, std::string runtime_id);

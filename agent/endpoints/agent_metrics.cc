@@ -24,6 +24,7 @@ constexpr std::string_view kPolls = "berth_agent_polls_total";
 constexpr std::string_view kRegistration = "berth_agent_registration_state";
 constexpr std::string_view kCgroupEnforcement = "berth_agent_cgroup_enforcement";
 constexpr std::string_view kIntrospection = "berth_agent_introspection_requests_total";
+constexpr std::string_view kAccounting = "berth_agent_accounting_enabled";
 
 constexpr std::string_view kStatusCodes =
     "known status as a number: 0 NONE, 1 PULLED, 2 CREATED, 3 RUNNING, 4 STOPPED.";
@@ -53,6 +54,9 @@ AgentMetrics::AgentMetrics(const io::TimeSource& time)
   registry_.Declare(kCgroupEnforcement, Type::kGauge,
                     "1 when cgroup v2 limits are enforced, 0 when the hierarchy has no "
                     "controllers and limits are skipped.");
+  registry_.Declare(kAccounting, Type::kGauge,
+                    "1 when the eBPF accounting programs are loaded (labels: how they hook "
+                    "the scheduler and OOM kills), 0 when accounting is disabled (label: why).");
   registry_.Declare(kIntrospection, Type::kCounter,
                     "Introspection API requests, by route and HTTP status.");
   registry_.Add(kLaunches, {}, 0);
@@ -86,6 +90,18 @@ void AgentMetrics::SetRegistrationState(std::string_view state) {
   }
   registration_state_ = std::string(state);
   registry_.Set(kRegistration, L("state", state), 1);
+}
+
+void AgentMetrics::SetAccounting(bool enabled, std::string_view scheduler_hooks,
+                                 std::string_view oom_hook, std::string_view reason) {
+  if (enabled) {
+    registry_.Set(kAccounting,
+                  {{"scheduler_hooks", std::string(scheduler_hooks)},
+                   {"oom_hook", std::string(oom_hook.substr(0, oom_hook.find(' ')))}},
+                  1);
+  } else {
+    registry_.Set(kAccounting, L("reason", reason.substr(0, 200)), 0);
+  }
 }
 
 void AgentMetrics::SetCgroupEnforcement(bool enforced) {

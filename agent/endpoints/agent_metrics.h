@@ -57,6 +57,10 @@ class AgentMetrics {
   // "registering", "registered", "reconnecting", ... (the session's words).
   void SetRegistrationState(std::string_view state);
   void SetCgroupEnforcement(bool enforced);
+  // Once at start-up: the eBPF accounting loaded (how it hooks in), or not
+  // (why).
+  void SetAccounting(bool enabled, std::string_view scheduler_hooks, std::string_view oom_hook,
+                     std::string_view reason);
   void RecordIntrospectionRequest(std::string_view route, int status);
 
   MetricRegistry& registry() { return registry_; }

@@ -21,6 +21,13 @@ struct AgentMetadata {
   std::string cluster = {};  // ECS_CLUSTER as configured ("default" by default)
   // The container instance ARN; nullopt until the instance is registered.
   std::optional<std::string> container_instance_arn = {};
+  // berth's eBPF accounting: loaded, or not and why (a berth field of
+  // /v1/metadata, "Accounting"; absent when unknown).
+  struct Accounting {
+    bool enabled = false;
+    std::string detail = {};  // how it hooks in, or why it is disabled
+  };
+  std::optional<Accounting> accounting = {};
 };
 
 class IntrospectionSource {

@@ -144,6 +144,12 @@ json::object V1MetadataResponse(const AgentMetadata& metadata, std::string_view 
     out["ContainerInstanceArn"] = nullptr;
   }
   out["Version"] = Str(version);
+  if (metadata.accounting.has_value()) {
+    json::object accounting;
+    accounting["Enabled"] = metadata.accounting->enabled;
+    accounting["Detail"] = Str(metadata.accounting->detail);
+    out["Accounting"] = std::move(accounting);
+  }
   return out;
 }
 

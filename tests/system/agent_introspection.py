@@ -1,7 +1,9 @@
 """The introspection API of a real agent: /v1/metadata names the registered
-instance, /v1/tasks agrees with describe-tasks through a task's life, the
-error answers are Amazon's empty objects, and /metrics counts what happened
-(launches, the engine's starts, poll answers, reports sent)."""
+instance and says whether the eBPF accounting is on, /v1/tasks agrees with
+describe-tasks through a task's life, the error answers are Amazon's empty
+objects, and /metrics counts what happened (launches, the engine's starts,
+poll answers, reports sent). An agent started without the capabilities BPF
+needs runs on with accounting disabled and says why."""
 import re
 import time
 
@@ -27,6 +29,7 @@ def main(s):
     expect_eq(meta["ContainerInstanceArn"], agent.instance_arn, "ContainerInstanceArn")
     if not meta["Version"].startswith("berth-agent - v"):
         raise AssertionError(f"Version: {meta['Version']!r}")
+    expect_eq(meta.get("Accounting", {}).get("Enabled"), True, "Accounting.Enabled (root)")
     expect_eq(agent.get("/v1/tasks"), (200, {"Tasks": []}), "no tasks yet")
     expect_eq(agent.get("/nope")[1], {"AvailableCommands": ["/v1/metadata", "/v1/tasks",
                                                             "/license"]}, "catch-all")
@@ -75,6 +78,27 @@ def main(s):
         raise AssertionError("polls with messages not counted:\n" + text)
     if (metric(text, "berth_agent_state_reports_total", 'result="sent"') or 0) < 3:
         raise AssertionError("reports sent not counted:\n" + text)
+    if not re.search(r'^berth_agent_accounting_enabled\{[^}]*scheduler_hooks="[a-z_]+"[^}]*\} 1$',
+                     text, re.M):
+        raise AssertionError("berth_agent_accounting_enabled is not 1:\n" + text)
+    agent.stop()
+
+    # Without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN the programs cannot load:
+    # the agent registers all the same, with accounting disabled, and says why.
+    weak = s.agent(control, "intro", name="agent-no-bpf")
+    weak.command_prefix = ["/usr/bin/setpriv", "--inh-caps=-bpf,-perfmon,-sys_admin",
+                           "--bounding-set=-bpf,-perfmon,-sys_admin", "--"]
+    weak.start()
+    status, meta = weak.get("/v1/metadata")
+    expect_eq(status, 200, "/v1/metadata of the agent without BPF")
+    expect_eq(meta.get("Accounting", {}).get("Enabled"), False, "Accounting.Enabled (no caps)")
+    if "Operation not permitted" not in meta["Accounting"].get("Detail", ""):
+        raise AssertionError(f"Accounting.Detail does not say why: {meta['Accounting']!r}")
+    if "accounting is disabled" not in weak.log_text():
+        raise AssertionError("the agent's log does not say accounting is disabled")
+    status, text = weak.get("/metrics")
+    if not re.search(r'^berth_agent_accounting_enabled\{reason="[^"]+"\} 0$', text, re.M):
+        raise AssertionError("berth_agent_accounting_enabled is not 0 with a reason:\n" + text)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class Agent:
 
     def __init__(self, binary, workdir, control, cluster, extra_config=None):
         self.binary = binary
+        self.command_prefix = []  # e.g. setpriv to start it with fewer capabilities
         self.workdir = workdir
         self.control = control
         self.cluster = cluster
@@ -87,7 +88,8 @@ class Agent:
         self.log_path = os.path.join(self.workdir, f"berth-agent.{self.starts}.log")
         self.log = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.proc = subprocess.Popen([self.binary, "--config", self.config_path],
+        self.proc = subprocess.Popen([*self.command_prefix, self.binary, "--config",
+                                      self.config_path],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + timeout
