@@ -1,9 +1,9 @@
 #include "bpf/accounting_programs.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <linux/perf_event.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -64,17 +64,6 @@ int LinkErrno(const struct bpf_link* link) {
 
 size_t RoundUp8(size_t n) { return (n + 7) & ~static_cast<size_t>(7); }
 
-// Whether the running kernel's BTF describes `function` (fentry needs it).
-bool KernelBtfHasFunction(const char* function) {
-  struct btf* btf = btf__load_vmlinux_btf();
-  if (btf == nullptr || libbpf_get_error(btf) != 0) {
-    return false;
-  }
-  bool found = btf__find_by_name_kind(btf, function, BTF_KIND_FUNC) > 0;
-  btf__free(btf);
-  return found;
-}
-
 bool KernelHasKprobes() { return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0; }
 
 }  // namespace
@@ -128,14 +117,13 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
   // with a kprobe (or no OOM hook); raw tracepoints with a kprobe (or none).
   // The first set that loads is kept.
   const bool kprobes = KernelHasKprobes();
-  const bool oom_btf = KernelBtfHasFunction("__oom_kill_process");
   struct Attempt {
     bool raw;
     bool fentry;
   };
   std::vector<Attempt> attempts;
   if (!options.force_raw_tracepoints) {
-    if (oom_btf) attempts.push_back({false, true});
+    attempts.push_back({false, true});
     attempts.push_back({false, false});
   }
   attempts.push_back({true, false});
@@ -179,6 +167,9 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
   if (p->skel_ == nullptr) {
     return last;
   }
+  // libbpf parsed the kernel's BTF (megabytes) for the CO-RE relocations
+  // and freed it: give that heap back to the system, or it stays resident.
+  malloc_trim(0);
   struct accounting* skel = p->skel_;
   // Attach: the skeleton keeps each link, so destroy() detaches it.
   struct Attach {

@@ -44,6 +44,11 @@ if(BERTH_STATIC_LIBS)
       endif()
     endforeach()
   endforeach()
+  # libbpf (and its libelf) too: the agent uses a fraction of either.
+  find_library(_berth_libbpf_a NAMES libbpf.a REQUIRED)
+  find_library(_berth_libelf_a NAMES libelf.a REQUIRED)
+  set_target_properties(PkgConfig::LIBBPF PROPERTIES
+    INTERFACE_LINK_LIBRARIES "${_berth_libbpf_a};${_berth_libelf_a};z")
   get_target_property(_re2_libs PkgConfig::RE2 INTERFACE_LINK_LIBRARIES)
   list(TRANSFORM _re2_libs REPLACE "/libre2\\.so$" "/libre2.a")
   set_target_properties(PkgConfig::RE2 PROPERTIES INTERFACE_LINK_LIBRARIES "${_re2_libs}")
