@@ -77,6 +77,9 @@ def main(s):
         agent = s.agent(control, "pull", extra_config={
             "BERTH_INSECURE_REGISTRIES": host,
             "ECS_IMAGE_PULL_BEHAVIOR": "default",
+            # /v1/tasks is read after a task stopped: keep stopped tasks known
+            # (the harness's 1 s would forget them before the check).
+            "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION": "10m",
         })
         agent.start()
 
