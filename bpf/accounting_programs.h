@@ -17,8 +17,9 @@
 // naming the step and the errno (PermissionDenied without CAP_BPF/CAP_SYS_ADMIN), and nothing stays
 // attached. Destroying the object detaches everything.
 //
-// Thread-compatible: Track, Untrack and Read are map syscalls; call them from
-// one thread (the agent's loop).
+// Track, Untrack, IsTracked and Read are map syscalls on state fixed at
+// Load: any thread may call them (the agent tracks from its loop and reads
+// from the stats collector's worker).
 
 #include <cstdint>
 #include <memory>

@@ -1,9 +1,9 @@
 // Fuzzes the parsers of the kernel files the agent reads about cgroups:
 // memory.stat / cpu.stat / memory.events (flat-keyed), pids.current and
 // memory.current (counters), memory.max and pids.max (limits), io.stat,
-// cgroup.events, /proc/<pid>/cgroup, /proc/self/mountinfo and
-// cgroup.controllers. The kernel writes these, but a parser that trusts its
-// input is a crash waiting for a new kernel's format: each must fail with
+// cgroup.events, /proc/<pid>/cgroup, /proc/self/mountinfo,
+// cgroup.controllers and /proc/stat's cpu line (agent/stats). The kernel writes these, but a parser
+// that trusts its input is a crash waiting for a new kernel's format: each must fail with
 // InvalidArgument (or NotFound: no v2 line in /proc/<pid>/cgroup) or give
 // values that hold what the readers rely on (a flat-keyed file's keys are
 // non-empty, space-free and found again; a cgroup path is absolute; a mount
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "agent/stats/container_stats.h"
 #include "cgroups/cgroup.h"
 #include "cgroups/controllers.h"
 #include "cgroups/mountinfo.h"
@@ -37,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 10) {
+  switch (data[0] % 11) {
     case 0: {
       absl::StatusOr<KeyedValues> kv = ParseFlatKeyed(text, "memory.stat");
       if (!kv.ok()) {
@@ -106,6 +107,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 9: {
       ControllerSet set = ControllerSet::Parse(text);
       CHECK(set.Intersect(ControllerSet::All()) == set);
+      break;
+    }
+    case 10: {
+      absl::StatusOr<uint64_t> ns = berth::agent::stats::ParseProcStatCpu(text, 100);
+      if (!ns.ok()) CheckInvalid(ns.status());
       break;
     }
   }

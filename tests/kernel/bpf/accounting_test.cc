@@ -32,7 +32,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/accounting_programs.h"
+#include "cgroups/cgroup.h"
 #include "cgroups/mountinfo.h"
+#include "cgroups/stats.h"
 #include "gtest/gtest.h"
 
 namespace berth::bpf {
@@ -187,6 +189,14 @@ TEST_F(AccountingTest, ABusyLoopIsChargedTheCpuTimeProcSays) {
   EXPECT_NEAR(bpf_ns / static_cast<double>(schedstat), 1.0, 0.05)
       << "BPF " << u.on_cpu_ns << " ns, schedstat " << schedstat << " ns";
   EXPECT_GT(u.runq_waits, 0u);  // preempted now and then, or woken at least once
+  // cgroup v2's own cpu.stat (there with or without the cpu controller): the
+  // cross-check the agent's stats keep.
+  absl::StatusOr<cgroups::Cgroup> cg = cgroups::Cgroup::Open(dir);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  absl::StatusOr<cgroups::CpuStat> cpu = cgroups::ReadCpuStat(*cg);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_NEAR(bpf_ns / (static_cast<double>(cpu->usage_usec) * 1000.0), 1.0, 0.05)
+      << "BPF " << u.on_cpu_ns << " ns, cpu.stat " << cpu->usage_usec << " us";
 }
 
 TEST_F(AccountingTest, LoopbackBytesAreTheSendersTxAndTheReceiversRx) {

@@ -1,0 +1,226 @@
+#include "agent/stats/container_stats.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cgroups/cgroup.h"
+#include "io/absl_compat.h"
+#include "io/log.h"
+#include "io/status.h"
+
+namespace berth::agent::stats {
+
+namespace {
+
+// The file's text, or nullopt when the cgroup has no such file (its
+// controller is not enabled); other errors are errors.
+absl::StatusOr<std::optional<std::string>> ReadOptional(const cgroups::Cgroup& cg,
+                                                        std::string_view file) {
+  absl::StatusOr<std::string> text = cg.ReadFile(file);
+  if (text.ok()) {
+    return std::optional<std::string>(*std::move(text));
+  }
+  if (text.status().code() == absl::StatusCode::kNotFound) {
+    return std::optional<std::string>();
+  }
+  return text.status();
+}
+
+}  // namespace
+
+std::optional<uint64_t> ContainerSample::MemoryStat(std::string_view key) const {
+  for (const auto& [k, v] : memory_stat) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+uint64_t ContainerSample::WorkingSet() const {
+  uint64_t inactive = MemoryStat("inactive_file").value_or(0);
+  return memory_usage > inactive ? memory_usage - inactive : 0;
+}
+
+absl::StatusOr<uint64_t> ParseProcStatCpu(std::string_view text, long ticks_per_second) {
+  absl::string_view line(text.data(), std::min(text.find('\n'), text.size()));
+  if (!absl::ConsumePrefix(&line, "cpu ") || ticks_per_second <= 0) {
+    return absl::InvalidArgumentError("invalid /proc/stat: the first line is not \"cpu ...\"");
+  }
+  std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+  if (fields.size() < 8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid /proc/stat: the cpu line has ", fields.size(), " fields, not 8+"));
+  }
+  uint64_t ticks = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    uint64_t v = 0;
+    if (!absl::SimpleAtoi(fields[i], &v) || ticks + v < ticks) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid /proc/stat: cpu field ", i + 1, " is not a count"));
+    }
+    ticks += v;
+  }
+  const uint64_t per_tick = 1'000'000'000ull / static_cast<uint64_t>(ticks_per_second);
+  if (per_tick != 0 && ticks > UINT64_MAX / per_tick) {
+    return absl::InvalidArgumentError("invalid /proc/stat: the cpu total overflows");
+  }
+  return ticks * per_tick;
+}
+
+absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
+                                             const bpf::AccountingPrograms* accounting,
+                                             uint64_t host_cpu_ns, absl::Time now) {
+  ASSIGN_OR_RETURN(cgroups::Cgroup cg, cgroups::Cgroup::Open(cgroup_dir));
+  ContainerSample s;
+  s.read = now;
+  s.host_cpu_ns = host_cpu_ns;
+  ASSIGN_OR_RETURN(cgroups::CpuStat cpu, cgroups::ReadCpuStat(cg));
+  s.cpu_usage_ns = cpu.usage_usec * 1000;
+  s.cpu_user_ns = cpu.user_usec * 1000;
+  s.cpu_system_ns = cpu.system_usec * 1000;
+  s.cpu_periods = cpu.nr_periods;
+  s.cpu_throttled_periods = cpu.nr_throttled;
+  s.cpu_throttled_ns = cpu.throttled_usec * 1000;
+  if (accounting != nullptr) {
+    if (absl::StatusOr<uint64_t> id = cg.Id(); id.ok()) {
+      if (absl::StatusOr<bpf::CgroupUsage> usage = accounting->Read(*id); usage.ok()) {
+        s.bpf = *usage;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> current, ReadOptional(cg, "memory.current"));
+  if (current.has_value()) {
+    ASSIGN_OR_RETURN(s.memory_usage, cgroups::ParseCounter(*current, "memory.current"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> max, ReadOptional(cg, "memory.max"));
+  if (max.has_value()) {
+    ASSIGN_OR_RETURN(s.memory_limit, cgroups::ParseLimit(*max, "memory.max"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> stat, ReadOptional(cg, "memory.stat"));
+  if (stat.has_value()) {
+    ASSIGN_OR_RETURN(cgroups::KeyedValues kv, cgroups::ParseMemoryStat(*stat));
+    s.memory_stat = kv.entries();
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> pids, ReadOptional(cg, "pids.current"));
+  if (pids.has_value()) {
+    ASSIGN_OR_RETURN(s.pids_current, cgroups::ParseCounter(*pids, "pids.current"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> pids_max, ReadOptional(cg, "pids.max"));
+  if (pids_max.has_value()) {
+    ASSIGN_OR_RETURN(s.pids_limit, cgroups::ParseLimit(*pids_max, "pids.max"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> io, ReadOptional(cg, "io.stat"));
+  if (io.has_value()) {
+    ASSIGN_OR_RETURN(s.io, cgroups::ParseIoStat(*io));
+  }
+  return s;
+}
+
+StatsCollector::StatsCollector(io::EventLoop& loop, io::WorkerPool& pool,
+                               const bpf::AccountingPrograms* accounting, Options options,
+                               std::function<std::vector<Target>()> targets)
+    : loop_(loop),
+      pool_(pool),
+      accounting_(accounting),
+      options_(std::move(options)),
+      targets_(std::move(targets)) {}
+
+StatsCollector::~StatsCollector() {
+  *alive_ = false;
+  if (timer_ != 0) {
+    loop_.CancelTimer(timer_);
+  }
+}
+
+void StatsCollector::Start() {
+  SampleNow([this, alive = alive_]() {
+    if (!*alive) return;
+    timer_ = loop_.AddTimer(options_.interval, [this, alive]() {
+      if (!*alive) return;
+      timer_ = 0;
+      Start();
+    });
+  });
+}
+
+void StatsCollector::SampleNow(absl::AnyInvocable<void()> done) {
+  if (in_round_) {
+    // A round is in flight (a slow disk): skip this one rather than pile up.
+    if (done) loop_.Post(std::move(done));
+    return;
+  }
+  Round(std::move(done));
+}
+
+void StatsCollector::Round(absl::AnyInvocable<void()> done) {
+  in_round_ = true;
+  ++stats_.rounds;
+  std::vector<Target> targets = targets_();
+  struct Result {
+    std::string runtime_id;
+    absl::StatusOr<ContainerSample> sample;
+  };
+  pool_.Submit<std::vector<Result>>(
+      [targets = std::move(targets), accounting = accounting_, proc_stat = options_.proc_stat,
+       now = loop_.time().Now()]() {
+        uint64_t host_cpu = 0;
+        int fd = open(proc_stat.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+          char buf[4096];
+          ssize_t n = read(fd, buf, sizeof(buf) - 1);
+          close(fd);
+          if (n > 0) {
+            absl::StatusOr<uint64_t> total = ParseProcStatCpu(
+                std::string_view(buf, static_cast<size_t>(n)), sysconf(_SC_CLK_TCK));
+            if (total.ok()) host_cpu = *total;
+          }
+        }
+        std::vector<Result> results;
+        results.reserve(targets.size());
+        for (const Target& t : targets) {
+          results.push_back({t.runtime_id, SampleCgroup(t.cgroup_dir, accounting, host_cpu, now)});
+        }
+        return results;
+      },
+      [this, alive = alive_, done = std::move(done)](std::vector<Result> results) mutable {
+        if (!*alive) return;
+        in_round_ = false;
+        std::map<std::string, History, std::less<>> next;
+        for (Result& r : results) {
+          History& h = next[r.runtime_id];
+          auto old = history_.find(r.runtime_id);
+          if (old != history_.end()) h = std::move(old->second);
+          if (!r.sample.ok()) {
+            ++stats_.failures;
+            if (stats_.failures <= 10) {
+              LOG(INFO) << "stats of " << r.runtime_id << ": " << r.sample.status();
+            }
+            continue;
+          }
+          ++stats_.samples;
+          h.previous = std::move(h.latest);
+          h.latest = *std::move(r.sample);
+        }
+        history_ = std::move(next);  // containers no longer running are forgotten
+        if (done) done();
+      });
+}
+
+const ContainerSample* StatsCollector::Latest(std::string_view runtime_id) const {
+  auto it = history_.find(runtime_id);
+  return it == history_.end() || !it->second.latest.has_value() ? nullptr : &*it->second.latest;
+}
+
+const ContainerSample* StatsCollector::Previous(std::string_view runtime_id) const {
+  auto it = history_.find(runtime_id);
+  return it == history_.end() || !it->second.previous.has_value() ? nullptr : &*it->second.previous;
+}
+
+}  // namespace berth::agent::stats

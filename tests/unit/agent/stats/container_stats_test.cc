@@ -1,0 +1,166 @@
+// Container samples from cgroup files (a directory of the test's own holding
+// the files a cgroup v2 directory has), /proc/stat's CPU line, and the
+// collector's rounds (a fake loop, a real worker pool).
+
+#include "agent/stats/container_stats.h"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/fake_loop.h"
+#include "io/worker_pool.h"
+#include "tests/testing/temp_dir.h"
+
+namespace berth::agent::stats {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kCpuStat[] =
+    "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnr_periods 10\n"
+    "nr_throttled 4\nthrottled_usec 120000\n";
+
+std::string FullCgroup(const berth::test::TempDir& dir, const std::string& name) {
+  dir.WriteFile(name + "/cpu.stat", kCpuStat);
+  dir.WriteFile(name + "/memory.current", "10485760\n");
+  dir.WriteFile(name + "/memory.max", "67108864\n");
+  dir.WriteFile(name + "/memory.stat", "anon 6291456\nfile 4194304\ninactive_file 3145728\n");
+  dir.WriteFile(name + "/pids.current", "3\n");
+  dir.WriteFile(name + "/pids.max", "max\n");
+  dir.WriteFile(name + "/io.stat", "259:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n");
+  return dir.path() + "/" + name;
+}
+
+TEST(ProcStatTest, TheCpuLineSumsItsFirstEightFieldsInNanoseconds) {
+  absl::StatusOr<uint64_t> ns =
+      ParseProcStatCpu("cpu  100 2 30 400 5 6 7 8 9 10\ncpu0 1 2 3 4 5 6 7 8 9 10\n", 100);
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  EXPECT_EQ(*ns, (100ull + 2 + 30 + 400 + 5 + 6 + 7 + 8) * 10'000'000ull);
+  for (const char* bad : {"", "cpu0 1 2 3 4 5 6 7 8\n", "cpu  1 2 3\n", "cpu  1 2 x 4 5 6 7 8\n",
+                          "intr 1 2 3 4 5 6 7 8\n", "cpu  -1 2 3 4 5 6 7 8\n",
+                          "cpu  18446744073709551615 1 0 0 0 0 0 0\n"}) {
+    EXPECT_EQ(ParseProcStatCpu(bad, 100).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(ParseProcStatCpu("cpu  1 2 3 4 5 6 7 8\n", 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SampleCgroupTest, ReadsEveryFileACgroupHas) {
+  berth::test::TempDir dir;
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  absl::StatusOr<ContainerSample> s = SampleCgroup(FullCgroup(dir, "c"), nullptr, 42, now);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->read, now);
+  EXPECT_EQ(s->host_cpu_ns, 42u);
+  EXPECT_EQ(s->cpu_usage_ns, 2'500'000'000u);
+  EXPECT_EQ(s->cpu_user_ns, 2'000'000'000u);
+  EXPECT_EQ(s->cpu_system_ns, 500'000'000u);
+  EXPECT_EQ(s->cpu_periods, 10u);
+  EXPECT_EQ(s->cpu_throttled_periods, 4u);
+  EXPECT_EQ(s->cpu_throttled_ns, 120'000'000u);
+  EXPECT_EQ(s->CpuNs(), 2'500'000'000u);  // no eBPF: cpu.stat
+  EXPECT_FALSE(s->bpf.has_value());
+  EXPECT_EQ(s->memory_usage, 10485760u);
+  EXPECT_EQ(s->memory_limit, std::optional<uint64_t>(67108864));
+  EXPECT_EQ(s->MemoryStat("inactive_file"), std::optional<uint64_t>(3145728));
+  EXPECT_EQ(s->WorkingSet(), 10485760u - 3145728u);
+  EXPECT_EQ(s->pids_current, 3u);
+  EXPECT_EQ(s->pids_limit, std::nullopt);
+  ASSERT_EQ(s->io.size(), 1u);
+  EXPECT_EQ(s->io[0].rbytes, 4096u);
+}
+
+TEST(SampleCgroupTest, ControllersThatAreNotThereAreLeftOut) {
+  berth::test::TempDir dir;
+  dir.WriteFile("bare/cpu.stat", "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+  absl::StatusOr<ContainerSample> s = SampleCgroup(dir.path() + "/bare", nullptr, 0, absl::Now());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->cpu_usage_ns, 7000u);
+  EXPECT_EQ(s->memory_usage, 0u);
+  EXPECT_EQ(s->memory_limit, std::nullopt);
+  EXPECT_TRUE(s->memory_stat.empty());
+  EXPECT_TRUE(s->io.empty());
+  EXPECT_EQ(s->WorkingSet(), 0u);
+}
+
+TEST(SampleCgroupTest, AMissingCgroupOrAMalformedFileIsAnError) {
+  berth::test::TempDir dir;
+  EXPECT_FALSE(SampleCgroup(dir.path() + "/gone", nullptr, 0, absl::Now()).ok());
+  dir.WriteFile("nocpu/memory.current", "1\n");
+  EXPECT_FALSE(SampleCgroup(dir.path() + "/nocpu", nullptr, 0, absl::Now()).ok());
+  FullCgroup(dir, "bad");
+  dir.WriteFile("bad/memory.stat", "anon lots\n");
+  absl::StatusOr<ContainerSample> s = SampleCgroup(dir.path() + "/bad", nullptr, 0, absl::Now());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
+  EXPECT_THAT(s.status().message(), HasSubstr("memory.stat"));
+}
+
+TEST(SampleCgroupTest, TheWorkingSetNeverGoesBelowZero) {
+  ContainerSample s;
+  s.memory_usage = 100;
+  s.memory_stat = {{"inactive_file", 150}};
+  EXPECT_EQ(s.WorkingSet(), 0u);
+}
+
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { pool_.emplace(loop_, 1); }
+  void TearDown() override {
+    collector_.reset();
+    pool_.reset();
+    loop_.RunUntilIdle();
+  }
+  void Round() {
+    bool done = false;
+    collector_->SampleNow([&] { done = true; });
+    for (int i = 0; i < 5000 && !done; ++i) {
+      loop_.RunUntilIdle();
+      if (!done) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    ASSERT_TRUE(done) << "the round never finished";
+  }
+
+  io::FakeLoop loop_;
+  std::optional<io::WorkerPool> pool_;
+  std::unique_ptr<StatsCollector> collector_;
+  berth::test::TempDir dir_;
+};
+
+TEST_F(CollectorTest, KeepsTheLastTwoSamplesOfRunningContainersOnly) {
+  std::vector<StatsCollector::Target> targets = {{"a", FullCgroup(dir_, "a")},
+                                                 {"b", FullCgroup(dir_, "b")}};
+  dir_.WriteFile("stat", "cpu  1 0 0 0 0 0 0 0\n");
+  collector_ = std::make_unique<StatsCollector>(
+      loop_, *pool_, nullptr,
+      StatsCollector::Options{.interval = absl::Seconds(10), .proc_stat = dir_.path() + "/stat"},
+      [&] { return targets; });
+  Round();
+  ASSERT_NE(collector_->Latest("a"), nullptr);
+  EXPECT_EQ(collector_->Previous("a"), nullptr);
+  EXPECT_GT(collector_->Latest("a")->host_cpu_ns, 0u);
+  dir_.WriteFile("a/cpu.stat", "usage_usec 3000000\nuser_usec 1\nsystem_usec 1\n");
+  loop_.AdvanceTime(absl::Seconds(10));
+  Round();
+  ASSERT_NE(collector_->Previous("a"), nullptr);
+  EXPECT_EQ(collector_->Previous("a")->cpu_usage_ns, 2'500'000'000u);
+  EXPECT_EQ(collector_->Latest("a")->cpu_usage_ns, 3'000'000'000u);
+  EXPECT_EQ(collector_->Latest("a")->read - collector_->Previous("a")->read, absl::Seconds(10));
+  // b stops running: it is forgotten; a cgroup that cannot be read is counted.
+  targets = {{"a", dir_.path() + "/a"}, {"gone", dir_.path() + "/gone"}};
+  Round();
+  EXPECT_EQ(collector_->Latest("b"), nullptr);
+  EXPECT_EQ(collector_->Latest("gone"), nullptr);
+  EXPECT_EQ(collector_->stats().failures, 1u);
+  EXPECT_EQ(collector_->stats().rounds, 3u);
+  EXPECT_EQ(collector_->stats().samples, 5u);
+}
+
+}  // namespace
+}  // namespace berth::agent::stats
