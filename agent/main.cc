@@ -42,6 +42,7 @@
 #include "agent/endpoints/version.h"
 #include "agent/driver/cgroup_tracker.h"
 #include "agent/engine/task_engine.h"
+#include "agent/stats/container_stats.h"
 #include "agent/images/image_store.h"
 #include "agent/images/oci_json.h"
 #include "agent/images/registry_client.h"
@@ -80,6 +81,10 @@ class EngineSource final : public endpoints::IntrospectionSource {
   void SetAccounting(endpoints::AgentMetadata::Accounting accounting) {
     accounting_ = std::move(accounting);
   }
+  void SetStats(const stats::StatsCollector* collector) { stats_ = collector; }
+  const stats::ContainerSample* LatestStats(std::string_view runtime_id) const override {
+    return stats_ != nullptr ? stats_->Latest(runtime_id) : nullptr;
+  }
 
   endpoints::AgentMetadata Metadata() const override {
     endpoints::AgentMetadata m;
@@ -98,6 +103,7 @@ class EngineSource final : public endpoints::IntrospectionSource {
   std::string cluster_;
   std::string arn_;
   std::optional<endpoints::AgentMetadata::Accounting> accounting_;
+  const stats::StatsCollector* stats_ = nullptr;
 };
 
 // The driver's CgroupTracker over the eBPF accounting.
@@ -279,6 +285,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
   io::UringLoop& loop = **loop_or;
+  // Declared before the pool: the stats collector reads it from the pool's
+  // threads, so it must outlive them (destroyed after the pool joins).
+  std::unique_ptr<bpf::AccountingPrograms> accounting;
   io::WorkerPool pool(loop, 2);
   io::Rng rng(io::Rng::RandomSeed());
 
@@ -342,7 +351,6 @@ int Main(int argc, char** argv) {
 
   // Accounting: per-container CPU, run-queue delay, network and OOM kills
   // from eBPF (bpf/README.md). Without it the agent runs on, and says why.
-  std::unique_ptr<bpf::AccountingPrograms> accounting;
   endpoints::AgentMetadata::Accounting accounting_state;
   if (cfg.metrics_disabled) {
     accounting_state.detail = "disabled by ECS_DISABLE_METRICS";
@@ -438,6 +446,22 @@ int Main(int argc, char** argv) {
 
   EngineSource source(engine, cfg.cluster);
   source.SetAccounting(accounting_state);
+  // Stats: every running container, every ECS_POLLING_METRICS_WAIT_DURATION,
+  // in one round on the worker pool (agent/stats).
+  std::optional<stats::StatsCollector> stats_collector;
+  if (!cfg.metrics_disabled) {
+    stats_collector.emplace(loop, pool, accounting.get(),
+                            stats::StatsCollector::Options{.interval = cfg.polling_metrics_wait},
+                            [&driver] {
+                              std::vector<stats::StatsCollector::Target> targets;
+                              for (auto& [id, dir] : driver.RunningCgroups()) {
+                                targets.push_back({std::move(id), std::move(dir)});
+                              }
+                              return targets;
+                            });
+    stats_collector->Start();
+    source.SetStats(&*stats_collector);
+  }
   std::unique_ptr<PollSession> poll;
   // Counters other parts keep themselves, folded into /metrics every few
   // seconds (deltas, so the families stay counters).

@@ -250,7 +250,7 @@ absl::Status Timeouts(Variables& v, AgentConfig& c) {
       {"ECS_IMAGE_CLEANUP_INTERVAL", absl::Minutes(10), inf, &c.image_cleanup_interval},
       {"ECS_IMAGE_MINIMUM_CLEANUP_AGE", absl::ZeroDuration(), inf,
        &c.image_minimum_cleanup_age},
-      {"ECS_POLLING_METRICS_WAIT_DURATION", absl::Seconds(5), absl::Seconds(20),
+      {"ECS_POLLING_METRICS_WAIT_DURATION", absl::Seconds(1), absl::Seconds(20),
        &c.polling_metrics_wait},
   };
   for (const Item& item : items) {

@@ -115,7 +115,7 @@ struct AgentConfig {
   int task_metadata_burst = 60;
   bool metrics_disabled = false;  // ECS_DISABLE_METRICS
   bool poll_metrics = false;      // ECS_POLL_METRICS
-  absl::Duration polling_metrics_wait = absl::Seconds(10);  // 5s–20s
+  absl::Duration polling_metrics_wait = absl::Seconds(10);  // 1s–20s
 
   // berth's own.
   std::optional<std::string> availability_zone = {};  // BERTH_AVAILABILITY_ZONE

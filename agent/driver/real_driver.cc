@@ -134,6 +134,16 @@ RealDriver::~RealDriver() {
   }
 }
 
+std::vector<std::pair<std::string, std::string>> RealDriver::RunningCgroups() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [id, live] : live_) {
+    if (live->cgroup.has_value() && live->watch != 0) {
+      out.emplace_back(id, live->cgroup->path());
+    }
+  }
+  return out;
+}
+
 void RealDriver::Track(const cgroups::Cgroup& cg) {
   if (options_.cgroup_tracker == nullptr) {
     return;

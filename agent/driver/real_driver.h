@@ -96,6 +96,9 @@ class RealDriver final : public ContainerDriver {
   // controller (counted; the agent warns once at start-up).
   uint64_t skipped_limit_writes() const { return skipped_limit_writes_; }
   size_t live_containers() const { return live_.size(); }
+  // The containers whose process runs now (a shim is watching it): runtime
+  // id and cgroup directory, for the stats collector.
+  std::vector<std::pair<std::string, std::string>> RunningCgroups() const;
 
   std::string ContainerDir(std::string_view runtime_id) const;
   std::string LogPath(std::string_view runtime_id) const;

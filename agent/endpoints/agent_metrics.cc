@@ -127,6 +127,24 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
   state.Declare("berth_agent_container_exit_code", Type::kGauge,
                 "A container's exit code, once it has exited.");
   state.Declare("berth_agent_uptime_seconds", Type::kGauge, "Seconds since the agent started.");
+  // Usage, from the last stats sample (ECS_POLLING_METRICS_WAIT_DURATION).
+  state.Declare("berth_container_cpu_seconds_total", Type::kCounter,
+                "CPU time a container's processes used (eBPF on-CPU time, else cpu.stat).");
+  state.Declare("berth_container_runqueue_delay_seconds_total", Type::kCounter,
+                "Time a container's processes waited runnable for a CPU (eBPF).");
+  state.Declare("berth_container_memory_usage_bytes", Type::kGauge,
+                "memory.current of a container's cgroup (page cache included).");
+  state.Declare("berth_container_memory_working_set_bytes", Type::kGauge,
+                "memory.current minus inactive_file: the memory ECS reports as used.");
+  state.Declare("berth_container_memory_limit_bytes", Type::kGauge,
+                "memory.max of a container's cgroup, when it has one.");
+  state.Declare("berth_container_network_receive_bytes_total", Type::kCounter,
+                "Bytes delivered to a container's sockets, IP headers included (eBPF).");
+  state.Declare("berth_container_network_transmit_bytes_total", Type::kCounter,
+                "Bytes a container's sockets sent, IP headers included (eBPF).");
+  state.Declare("berth_container_oom_kills_total", Type::kCounter,
+                "Processes of a container the OOM killer killed (eBPF, where the kernel lets it).");
+  state.Declare("berth_container_pids", Type::kGauge, "pids.current of a container's cgroup.");
   if (rss_bytes.has_value()) {
     state.Declare("process_resident_memory_bytes", Type::kGauge,
                   "Resident memory size of the agent process in bytes.");
@@ -157,6 +175,33 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
       }
       if (c.known == ContainerStatus::kRunning) {
         state.Add("berth_agent_containers_running", {});
+      }
+      // (A fresh registry each render: Add from zero sets a counter's total.)
+      if (const stats::ContainerSample* s = source.LatestStats(c.runtime_id)) {
+        state.Add("berth_container_cpu_seconds_total", labels, s->CpuNs() / 1e9);
+        if (s->has_memory) {
+          state.Set("berth_container_memory_usage_bytes", labels,
+                    static_cast<double>(s->memory_usage));
+          state.Set("berth_container_memory_working_set_bytes", labels,
+                    static_cast<double>(s->WorkingSet()));
+        }
+        if (s->memory_limit.has_value()) {
+          state.Set("berth_container_memory_limit_bytes", labels,
+                    static_cast<double>(*s->memory_limit));
+        }
+        if (s->has_pids) {
+          state.Set("berth_container_pids", labels, static_cast<double>(s->pids_current));
+        }
+        if (s->bpf.has_value()) {
+          state.Add("berth_container_runqueue_delay_seconds_total", labels,
+                    s->bpf->runq_delay_ns / 1e9);
+          state.Add("berth_container_network_receive_bytes_total", labels,
+                    static_cast<double>(s->bpf->rx_bytes));
+          state.Add("berth_container_network_transmit_bytes_total", labels,
+                    static_cast<double>(s->bpf->tx_bytes));
+          state.Add("berth_container_oom_kills_total", labels,
+                    static_cast<double>(s->bpf->oom_kills));
+        }
       }
     }
   });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "agent/stats/container_stats.h"
 #include "agent/task/task_state.h"
 
 namespace berth::agent::endpoints {
@@ -35,6 +36,12 @@ class IntrospectionSource {
   virtual ~IntrospectionSource() = default;
 
   virtual AgentMetadata Metadata() const = 0;
+
+  // The stats collector's last sample of a container (runtime id), or
+  // nullptr: none yet, or stats are off.
+  virtual const stats::ContainerSample* LatestStats(std::string_view /*runtime_id*/) const {
+    return nullptr;
+  }
 
   // Every task the agent holds (stopped ones too, until cleaned up), in a
   // stable order: that is the order of /v1/tasks.

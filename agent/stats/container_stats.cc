@@ -97,6 +97,7 @@ absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
   }
   ASSIGN_OR_RETURN(std::optional<std::string> current, ReadOptional(cg, "memory.current"));
   if (current.has_value()) {
+    s.has_memory = true;
     ASSIGN_OR_RETURN(s.memory_usage, cgroups::ParseCounter(*current, "memory.current"));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> max, ReadOptional(cg, "memory.max"));
@@ -110,6 +111,7 @@ absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
   }
   ASSIGN_OR_RETURN(std::optional<std::string> pids, ReadOptional(cg, "pids.current"));
   if (pids.has_value()) {
+    s.has_pids = true;
     ASSIGN_OR_RETURN(s.pids_current, cgroups::ParseCounter(*pids, "pids.current"));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> pids_max, ReadOptional(cg, "pids.max"));

@@ -47,6 +47,8 @@ struct ContainerSample {
   uint64_t cpu_throttled_ns = 0;
   // The eBPF figures, when the accounting is loaded and tracks the cgroup.
   std::optional<bpf::CgroupUsage> bpf = std::nullopt;
+  bool has_memory = false;                    // the memory controller's files are there
+  bool has_pids = false;                      // the pids controller's
   uint64_t memory_usage = 0;                  // memory.current (0 without the file)
   std::optional<uint64_t> memory_limit = {};  // memory.max; nullopt: "max" or no file
   std::vector<std::pair<std::string, uint64_t>> memory_stat = {};  // memory.stat, in order

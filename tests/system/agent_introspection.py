@@ -21,7 +21,7 @@ def main(s):
     control = s.berth()
     control.start()
     s.aws(control, "create-cluster", "--cluster-name", "intro")
-    agent = s.agent(control, "intro")
+    agent = s.agent(control, "intro", extra_config={"ECS_POLLING_METRICS_WAIT_DURATION": "1s"})
     agent.start()
     status, meta = agent.get("/v1/metadata")
     expect_eq(status, 200, "/v1/metadata status")
@@ -60,6 +60,23 @@ def main(s):
                 "protocol": "tcp"}], "networkBindings in describe-tasks")
     if not c["DockerName"].startswith("ecs-web-1-web-"):
         raise AssertionError(f"DockerName {c['DockerName']!r}")
+
+    # Usage series of the running container, from the stats collector (1 s).
+    labels = f'cluster="intro",task_arn="{arn}",family="web",container="web"'
+    deadline = time.monotonic() + 15
+    cpu = None
+    while time.monotonic() < deadline:
+        cpu = metric(agent.get("/metrics")[1], "berth_container_cpu_seconds_total", labels)
+        if cpu:
+            break
+        time.sleep(0.5)
+    if not cpu or cpu <= 0:
+        raise AssertionError(f"no berth_container_cpu_seconds_total for web: {cpu}")
+    text = agent.get("/metrics")[1]
+    for name in ("berth_container_network_receive_bytes_total",
+                 "berth_container_runqueue_delay_seconds_total"):
+        if metric(text, name, labels) is None:
+            raise AssertionError(f"{name} missing for web:\n{text}")
 
     s.aws(control, "stop-task", "--cluster", "intro", "--task", arn)
     s.wait_status(control, "intro", arn, "STOPPED")

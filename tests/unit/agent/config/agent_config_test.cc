@@ -313,7 +313,7 @@ TEST(AgentConfigTest, DurationsWithAmazonsMinimums) {
       {"ECS_MANIFEST_PULL_TIMEOUT", "30s", "29s", &AgentConfig::manifest_pull_timeout},
       {"ECS_IMAGE_CLEANUP_INTERVAL", "10m", "9m59s", &AgentConfig::image_cleanup_interval},
       {"ECS_IMAGE_MINIMUM_CLEANUP_AGE", "0s", "-1ns", &AgentConfig::image_minimum_cleanup_age},
-      {"ECS_POLLING_METRICS_WAIT_DURATION", "5s", "4s", &AgentConfig::polling_metrics_wait},
+      {"ECS_POLLING_METRICS_WAIT_DURATION", "1s", "999ms", &AgentConfig::polling_metrics_wait},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

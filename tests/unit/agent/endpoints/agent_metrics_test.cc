@@ -147,6 +147,52 @@ TEST_F(AgentMetricsTest, TaskAndContainerSeries) {
                                   "cluster=\"default\",task_arn=\"" + arn_a)));
 }
 
+TEST_F(AgentMetricsTest, UsageSeriesComeFromTheLastStatsSample) {
+  TaskState& a = source_.Add(MakeTask("a", "aaaa", {"web", "side"}));
+  stats::ContainerSample web;
+  web.cpu_usage_ns = 9'000'000'000;  // cpu.stat; the eBPF figure wins
+  web.bpf = bpf::CgroupUsage{.on_cpu_ns = 2'500'000'000,
+                             .runq_delay_ns = 250'000'000,
+                             .rx_bytes = 1000,
+                             .tx_bytes = 2000,
+                             .oom_kills = 1};
+  web.has_memory = true;
+  web.memory_usage = 10'000;
+  web.memory_stat = {{"inactive_file", 4'000}};
+  web.memory_limit = 65'536;
+  web.has_pids = true;
+  web.pids_current = 3;
+  source_.samples[a.containers[0].runtime_id] = web;
+  stats::ContainerSample side;  // no eBPF, no memory or pids controller
+  side.cpu_usage_ns = 500'000'000;
+  source_.samples[a.containers[1].runtime_id] = side;
+
+  std::string text = Render();
+  EXPECT_EQ(FormatProblem(text), "") << text;
+  const std::string web_labels = "{cluster=\"default\",task_arn=\"" + testing::TaskArn("a") +
+                                 "\",family=\"nginx\",container=\"web\"}";
+  const std::string side_labels = "{cluster=\"default\",task_arn=\"" + testing::TaskArn("a") +
+                                  "\",family=\"nginx\",container=\"side\"}";
+  for (const std::string& line : {
+           "berth_container_cpu_seconds_total" + web_labels + " 2.5",
+           "berth_container_runqueue_delay_seconds_total" + web_labels + " 0.25",
+           "berth_container_network_receive_bytes_total" + web_labels + " 1000",
+           "berth_container_network_transmit_bytes_total" + web_labels + " 2000",
+           "berth_container_oom_kills_total" + web_labels + " 1",
+           "berth_container_memory_usage_bytes" + web_labels + " 10000",
+           "berth_container_memory_working_set_bytes" + web_labels + " 6000",
+           "berth_container_memory_limit_bytes" + web_labels + " 65536",
+           "berth_container_pids" + web_labels + " 3",
+           "berth_container_cpu_seconds_total" + side_labels + " 0.5",
+       }) {
+    EXPECT_THAT(text, HasSubstr("\n" + line + "\n"));
+  }
+  // What a sample does not have is left out, not shown as 0.
+  EXPECT_THAT(text, Not(HasSubstr("berth_container_memory_usage_bytes" + side_labels)));
+  EXPECT_THAT(text, Not(HasSubstr("berth_container_network_receive_bytes_total" + side_labels)));
+  EXPECT_THAT(text, HasSubstr("# TYPE berth_container_cpu_seconds_total counter\n"));
+}
+
 TEST_F(AgentMetricsTest, LabelValuesAreEscaped) {
   source_.metadata.cluster = "we\"ird\\clu\nster";
   source_.Add(MakeTask("a", "aaaa"));

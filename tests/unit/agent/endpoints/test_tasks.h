@@ -4,6 +4,7 @@
 // Tasks and a fake IntrospectionSource for the endpoint tests.
 
 #include <list>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -61,10 +62,16 @@ class FakeSource final : public IntrospectionSource {
     }
   }
 
+  const stats::ContainerSample* LatestStats(std::string_view runtime_id) const override {
+    auto it = samples.find(std::string(runtime_id));
+    return it == samples.end() ? nullptr : &it->second;
+  }
+
   TaskState& Add(TaskState task) { return tasks.emplace_back(std::move(task)); }
 
   AgentMetadata metadata{std::string(kCluster), std::string(kInstanceArn)};
   std::list<TaskState> tasks;
+  std::map<std::string, stats::ContainerSample> samples;  // by runtime id
 };
 
 }  // namespace berth::agent::endpoints::testing

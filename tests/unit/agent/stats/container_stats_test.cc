@@ -67,6 +67,8 @@ TEST(SampleCgroupTest, ReadsEveryFileACgroupHas) {
   EXPECT_EQ(s->cpu_throttled_ns, 120'000'000u);
   EXPECT_EQ(s->CpuNs(), 2'500'000'000u);  // no eBPF: cpu.stat
   EXPECT_FALSE(s->bpf.has_value());
+  EXPECT_TRUE(s->has_memory);
+  EXPECT_TRUE(s->has_pids);
   EXPECT_EQ(s->memory_usage, 10485760u);
   EXPECT_EQ(s->memory_limit, std::optional<uint64_t>(67108864));
   EXPECT_EQ(s->MemoryStat("inactive_file"), std::optional<uint64_t>(3145728));
@@ -83,6 +85,8 @@ TEST(SampleCgroupTest, ControllersThatAreNotThereAreLeftOut) {
   absl::StatusOr<ContainerSample> s = SampleCgroup(dir.path() + "/bare", nullptr, 0, absl::Now());
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->cpu_usage_ns, 7000u);
+  EXPECT_FALSE(s->has_memory);
+  EXPECT_FALSE(s->has_pids);
   EXPECT_EQ(s->memory_usage, 0u);
   EXPECT_EQ(s->memory_limit, std::nullopt);
   EXPECT_TRUE(s->memory_stat.empty());
