@@ -39,6 +39,7 @@
 #include "agent/endpoints/agent_metrics.h"
 #include "agent/endpoints/introspection_server.h"
 #include "agent/endpoints/introspection_source.h"
+#include "agent/endpoints/task_metadata_handler.h"
 #include "agent/endpoints/version.h"
 #include "agent/driver/cgroup_tracker.h"
 #include "agent/engine/task_engine.h"
@@ -104,6 +105,36 @@ class EngineSource final : public endpoints::IntrospectionSource {
   std::string arn_;
   std::optional<endpoints::AgentMetadata::Accounting> accounting_;
   const stats::StatsCollector* stats_ = nullptr;
+};
+
+// The task metadata endpoint's view of the engine and the stats.
+class MetadataSource final : public endpoints::TaskMetadataSource {
+ public:
+  MetadataSource(const TaskEngine& engine, std::string cluster,
+                 const stats::StatsCollector* collector, endpoints::DockerStatsOptions options)
+      : engine_(engine),
+        cluster_(std::move(cluster)),
+        collector_(collector),
+        options_(options) {}
+  Found FindByMetadataId(std::string_view id) const override {
+    TaskEngine::ContainerRef ref = engine_.FindByMetadataId(id);
+    if (ref.task == nullptr || ref.container == nullptr) return {};
+    return {ref.task, static_cast<size_t>(ref.container - ref.task->containers.data())};
+  }
+  std::string_view Cluster() const override { return cluster_; }
+  const stats::ContainerSample* LatestStats(std::string_view runtime_id) const override {
+    return collector_ != nullptr ? collector_->Latest(runtime_id) : nullptr;
+  }
+  const stats::ContainerSample* PreviousStats(std::string_view runtime_id) const override {
+    return collector_ != nullptr ? collector_->Previous(runtime_id) : nullptr;
+  }
+  endpoints::DockerStatsOptions StatsOptions() const override { return options_; }
+
+ private:
+  const TaskEngine& engine_;
+  std::string cluster_;
+  const stats::StatsCollector* collector_;
+  endpoints::DockerStatsOptions options_;
 };
 
 // The driver's CgroupTracker over the eBPF accounting.
@@ -461,6 +492,34 @@ int Main(int argc, char** argv) {
                             });
     stats_collector->Start();
     source.SetStats(&*stats_collector);
+  }
+  // The task metadata endpoint (BERTH_METADATA_ADDR, 127.0.0.1:51679 by
+  // default): what ECS_CONTAINER_METADATA_URI_V4 points at.
+  MetadataSource metadata_source(
+      engine, cfg.cluster, stats_collector.has_value() ? &*stats_collector : nullptr,
+      endpoints::DockerStatsOptions{
+          .online_cpus = std::max(1, host->cpus),
+          .host_memory_bytes = static_cast<uint64_t>(host->memory_mib) << 20});
+  endpoints::TaskMetadataHandler metadata_handler(metadata_source, loop.time(),
+                                                  cfg.task_metadata_rps, cfg.task_metadata_burst);
+  io::HttpServer metadata_server(loop, endpoints::IntrospectionServer::DefaultHttpOptions(),
+                                 [&](io::HttpRequest request, io::HttpResponder responder) {
+                                   responder.Respond(metadata_handler.Handle(request));
+                                 });
+  {
+    absl::StatusOr<io::SocketAddress> address =
+        io::SocketAddress::Parse(cfg.metadata_address.ToString());
+    if (!address.ok()) {
+      LOG(ERROR) << "refusing to start: BERTH_METADATA_ADDR: " << address.status().message();
+      return 1;
+    }
+    if (absl::Status s = metadata_server.Listen(*address); !s.ok()) {
+      LOG(ERROR) << "refusing to start: failed to listen on " << cfg.metadata_address.ToString()
+                 << ": " << s.message();
+      return 1;
+    }
+    driver.SetMetadataBaseUrl(absl::StrCat("http://", metadata_server.address().ToString()));
+    LOG(INFO) << "task metadata endpoint on " << metadata_server.address().ToString();
   }
   std::unique_ptr<PollSession> poll;
   // Counters other parts keep themselves, folded into /metrics every few

@@ -368,11 +368,11 @@ absl::Status RealDriver::Start(const TaskSpec& task, const ContainerSpec& contai
     spec.hostname = state.runtime_id.substr(0, 12);  // Docker's default
   }
   std::vector<std::pair<std::string, std::string>> env = container.environment;
-  if (!options_.metadata_base_url.empty() && !state.metadata_id.empty()) {
+  if (!metadata_base_url_.empty() && !state.metadata_id.empty()) {
     env.emplace_back("ECS_CONTAINER_METADATA_URI",
-                     absl::StrCat(options_.metadata_base_url, "/v3/", state.metadata_id));
+                     absl::StrCat(metadata_base_url_, "/v3/", state.metadata_id));
     env.emplace_back("ECS_CONTAINER_METADATA_URI_V4",
-                     absl::StrCat(options_.metadata_base_url, "/v4/", state.metadata_id));
+                     absl::StrCat(metadata_base_url_, "/v4/", state.metadata_id));
   }
   spec.env = runtime::MergeEnvironment(config.env, env, spec.hostname);
   spec.user = container.user.value_or(config.user);

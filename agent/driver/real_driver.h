@@ -96,6 +96,9 @@ class RealDriver final : public ContainerDriver {
   // controller (counted; the agent warns once at start-up).
   uint64_t skipped_limit_writes() const { return skipped_limit_writes_; }
   size_t live_containers() const { return live_.size(); }
+  // Where containers find the task metadata endpoint (once it listens: its
+  // port may have been chosen by the kernel); replaces the option's.
+  void SetMetadataBaseUrl(std::string url) { metadata_base_url_ = std::move(url); }
   // The containers whose process runs now (a shim is watching it): runtime
   // id and cgroup directory, for the stats collector.
   std::vector<std::pair<std::string, std::string>> RunningCgroups() const;
@@ -125,6 +128,7 @@ class RealDriver final : public ContainerDriver {
   images::ImageStore& images_;
   const cgroups::BerthRoot& root_;
   const RealDriverOptions options_;
+  std::string metadata_base_url_ = options_.metadata_base_url;
   SpareDirs spares_;
   // Images resolved by Pull/Preload, by "<task arn>/<container name>".
   std::map<std::string, images::Image, std::less<>> pulled_;
