@@ -508,35 +508,30 @@ void ImageStore::SaveRef(const std::string& key, const ResolvedManifest& r) {
   ref.manifest = r.digest;
   ref.reference_digest = r.reference_digest.str().empty() ? r.digest : r.reference_digest;
   ref.pulled_at = now;
-  std::string text = FormatRef(ref);
-  std::string path = absl::StrCat(root_, "/refs/", Sha256Of(key).hex());
-  std::string tmp = absl::StrCat(root_, "/tmp/ref-", next_tmp_++);
-  bool durable = options_.durable;
-  pool_.Submit<absl::Status>(
-      [text, path, tmp, durable]() -> absl::Status {
-        Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-        if (!fd.valid()) {
-          return ErrnoStatus(errno, absl::StrCat("create ", tmp));
-        }
-        absl::Status s = WriteAll(fd.get(), text, tmp);
-        if (s.ok() && durable && fsync(fd.get()) != 0) {
-          s = ErrnoStatus(errno, absl::StrCat("fsync ", tmp));
-        }
-        if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
-          s = ErrnoStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
-        }
-        if (!s.ok()) {
-          unlink(tmp.c_str());
-        }
-        return s;
-      },
-      [key](absl::Status s) {
-        if (!s.ok()) {
-          // The image is complete; only the memory of the pull across a
-          // restart is lost (the next Get pulls again).
-          LOG(WARNING) << "image store: failed to remember " << key << ": " << s;
-        }
-      });
+  // Written here, on the loop thread, never on a worker: a cleanup removing
+  // the same name runs on the loop too, so the file and refs_ never disagree
+  // (a write finishing after the cleanup's unlink would resurrect the ref).
+  // No fsync: a ref lost in a power cut only costs a pull again, and the
+  // loop must not wait for the disk.
+  const std::string path = absl::StrCat(root_, "/refs/", Sha256Of(key).hex());
+  const std::string tmp = absl::StrCat(root_, "/tmp/ref-", next_tmp_++);
+  absl::Status written = [&]() -> absl::Status {
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+      return ErrnoStatus(errno, absl::StrCat("create ", tmp));
+    }
+    RETURN_IF_ERROR(WriteAll(fd.get(), FormatRef(ref), tmp));
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
+    }
+    return absl::OkStatus();
+  }();
+  if (!written.ok()) {
+    unlink(tmp.c_str());
+    // The image is complete; only the memory of the pull across a restart
+    // is lost (the next Get after a restart pulls again).
+    LOG(WARNING) << "image store: failed to remember " << key << ": " << written;
+  }
 }
 
 void ImageStore::Remember(const std::string& key, const ResolvedManifest& r) {

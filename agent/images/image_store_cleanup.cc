@@ -6,8 +6,8 @@
 //           used first); keep what any other image uses; forget the victims
 //           and mark their layers and blobs as being removed (EnsureLayer and
 //           EnsureBlob wait for those)
-//   worker: unlink the refs, move each layer out of layers/ and remove it,
-//           unlink the blobs
+//           (and unlink their refs/ files, on the loop as SaveRef writes them)
+//   worker: move each layer out of layers/ and remove it, unlink the blobs
 //   loop:   clear the marks, run the waiting calls, report
 
 #include <fcntl.h>
@@ -38,7 +38,6 @@ struct ImageStore::CleanupPlan {
     std::vector<Digest> layers;
   };
   absl::flat_hash_map<Digest, Contents> contents;
-  std::vector<std::string> ref_files;
   std::vector<Digest> layers;
   std::vector<Digest> blobs;
   CleanupResult result;
@@ -197,7 +196,11 @@ void ImageStore::Cleanup(const CleanupPolicy& policy,
             }
           }
           for (const std::string& name : v->names) {
-            plan->ref_files.push_back(absl::StrCat(root_, "/refs/", Sha256Of(name).hex()));
+            // On the loop, as SaveRef writes them: never out of step.
+            const std::string file = absl::StrCat(root_, "/refs/", Sha256Of(name).hex());
+            if (unlink(file.c_str()) != 0 && errno != ENOENT) {
+              LOG(WARNING) << "image cleanup: failed to remove " << file << ": errno " << errno;
+            }
             plan->result.removed_names.push_back(name);
             refs_.erase(name);
           }
@@ -218,11 +221,6 @@ void ImageStore::Cleanup(const CleanupPolicy& policy,
         next_tmp_ += plan->layers.size();
         pool_.Submit<bool>(
             [plan, root, tmp_base]() {
-              for (const std::string& f : plan->ref_files) {
-                if (unlink(f.c_str()) != 0 && errno != ENOENT) {
-                  LOG(WARNING) << "image cleanup: failed to remove " << f << ": errno " << errno;
-                }
-              }
               uint64_t n = tmp_base;
               for (const Digest& l : plan->layers) {
                 // Out of layers/ at once, then removed at leisure.
