@@ -201,6 +201,15 @@ RegistryClient::RegistryClient(io::EventLoop& loop, io::HttpClient& http, io::Rn
 
 RegistryClient::~RegistryClient() { *alive_ = false; }
 
+std::string RegistryClient::CaFileFor(std::string_view host) const {
+  if (options_.ca_dir.empty()) {
+    return "";
+  }
+  std::string ca = absl::StrCat(options_.ca_dir, "/", Absl(host), "/ca.crt");
+  struct stat st;
+  return stat(ca.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? ca : "";
+}
+
 RegistryClient::Registry& RegistryClient::RegistryFor(const ImageName& name) {
   std::string host = name.ApiHost();
   auto it = registries_.find(host);
@@ -215,12 +224,8 @@ RegistryClient::Registry& RegistryClient::RegistryFor(const ImageName& name) {
     insecure |= absl::EqualsIgnoreCase(entry, name.domain) || absl::EqualsIgnoreCase(entry, host);
   }
   r->base = absl::StrCat(insecure ? "http://" : "https://", host);
-  if (!insecure && !options_.ca_dir.empty()) {
-    std::string ca = absl::StrCat(options_.ca_dir, "/", host, "/ca.crt");
-    struct stat st;
-    if (stat(ca.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      r->ca_file = std::move(ca);
-    }
+  if (!insecure) {
+    r->ca_file = CaFileFor(host);
   }
   r->credentials = options_.auth.Lookup(name.domain);
   Registry& ref = *r;
@@ -363,12 +368,8 @@ void RegistryClient::FetchToken(Registry& registry, const std::string& scope) {
   req.max_body_bytes = 1 << 20;
   if (UrlHost(*url) == registry.host) {
     req.ca_file = registry.ca_file;
-  } else if (!options_.ca_dir.empty()) {
-    std::string ca = absl::StrCat(options_.ca_dir, "/", Absl(UrlHost(*url)), "/ca.crt");
-    struct stat st;
-    if (stat(ca.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      req.ca_file = std::move(ca);
-    }
+  } else {
+    req.ca_file = CaFileFor(UrlHost(*url));
   }
   if (registry.credentials.has_value()) {
     req.headers.emplace_back("Authorization", BasicAuthorization(*registry.credentials));

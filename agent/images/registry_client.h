@@ -148,6 +148,8 @@ class RegistryClient {
   struct Download;  // one blob with its resumes and retries
 
   Registry& RegistryFor(const ImageName& name);
+  // <ca_dir>/<host>/ca.crt when it is a file, else "" (the system's CAs).
+  std::string CaFileFor(std::string_view host) const;
   // Sends `exchange` once the registry is probed and a token (if needed) is
   // at hand; retries as the header comment says.
   void Send(std::shared_ptr<Exchange> exchange);
