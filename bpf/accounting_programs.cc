@@ -4,11 +4,10 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <linux/perf_event.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -135,9 +134,10 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
     if (skel == nullptr) {
       return StepError(errno, "open", log);
     }
-    bpf_program* btf_progs[] = {skel->progs.berth_switch_btf, skel->progs.berth_rmdir_btf,
-                                skel->progs.berth_tick};
-    bpf_program* raw_progs[] = {skel->progs.berth_switch_raw, skel->progs.berth_rmdir_raw};
+    bpf_program* btf_progs[] = {skel->progs.berth_exit_btf, skel->progs.berth_free_btf,
+                                skel->progs.berth_rmdir_btf};
+    bpf_program* raw_progs[] = {skel->progs.berth_exit_raw, skel->progs.berth_free_raw,
+                                skel->progs.berth_rmdir_raw};
     for (bpf_program* prog : btf_progs) bpf_program__set_autoload(prog, !a.raw);
     for (bpf_program* prog : raw_progs) bpf_program__set_autoload(prog, a.raw);
     if (options.attach_cgroup.empty()) {
@@ -178,8 +178,10 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
   };
   const bool raw = p->scheduler_hooks_ == "raw_tp";
   std::vector<Attach> attach = {
-      {raw ? skel->progs.berth_switch_raw : skel->progs.berth_switch_btf,
-       raw ? &skel->links.berth_switch_raw : &skel->links.berth_switch_btf},
+      {raw ? skel->progs.berth_exit_raw : skel->progs.berth_exit_btf,
+       raw ? &skel->links.berth_exit_raw : &skel->links.berth_exit_btf},
+      {raw ? skel->progs.berth_free_raw : skel->progs.berth_free_btf,
+       raw ? &skel->links.berth_free_raw : &skel->links.berth_free_btf},
       {raw ? skel->progs.berth_rmdir_raw : skel->progs.berth_rmdir_btf,
        raw ? &skel->links.berth_rmdir_raw : &skel->links.berth_rmdir_btf},
   };
@@ -197,31 +199,13 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
     }
     *a.link = link;
   }
-  if (!raw) {
-    // The tick: a CPU-clock event every 100 ms on each online CPU.
-    for (int cpu = 0; cpu < p->possible_cpus_; ++cpu) {
-      perf_event_attr attr{};
-      attr.type = PERF_TYPE_SOFTWARE;
-      attr.size = sizeof(attr);
-      attr.config = PERF_COUNT_SW_CPU_CLOCK;
-      attr.sample_period = 100'000'000;  // ns of CPU clock
-      int pfd =
-          static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-      if (pfd < 0) {
-        if (errno == ENODEV) continue;  // an offline CPU
-        return ErrnoStatus(errno, absl::StrCat("open the CPU-clock event of CPU ", cpu,
-                                               " for the accounting programs"));
-      }
-      errno = 0;
-      bpf_link* link = bpf_program__attach_perf_event(skel->progs.berth_tick, pfd);
-      if (link == nullptr || libbpf_get_error(link) != 0) {
-        int e = LinkErrno(link);
-        close(pfd);
-        return StepError(e, absl::StrCat("attach berth_tick on CPU ", cpu, " of"), log);
-      }
-      p->tick_links_.push_back(link);  // the link owns the perf event fd
-    }
+  // The task iterator: attached once, instantiated by each read.
+  errno = 0;
+  bpf_link* iter = bpf_program__attach_iter(skel->progs.berth_tasks, nullptr);
+  if (iter == nullptr || libbpf_get_error(iter) != 0) {
+    return StepError(LinkErrno(iter), "attach the task iterator of", log);
   }
+  p->iter_link_ = iter;
   if (!options.attach_cgroup.empty()) {
     int fd = open(options.attach_cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -249,8 +233,8 @@ absl::StatusOr<std::unique_ptr<AccountingPrograms>> AccountingPrograms::Load(
 }
 
 AccountingPrograms::~AccountingPrograms() {
-  for (bpf_link* link : tick_links_) {
-    bpf_link__destroy(link);
+  if (iter_link_ != nullptr) {
+    bpf_link__destroy(iter_link_);
   }
   if (skel_ != nullptr) {
     accounting__destroy(skel_);
@@ -258,8 +242,12 @@ AccountingPrograms::~AccountingPrograms() {
 }
 
 absl::Status AccountingPrograms::Track(uint64_t cgroup_id) {
-  berth_acct_cgroup value{};
-  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.tracked), &cgroup_id, &value, BPF_ANY) != 0) {
+  // A zeroed entry (per CPU); one there already keeps its counters.
+  std::vector<unsigned char> zero(RoundUp8(sizeof(berth_acct_stats)) *
+                                  static_cast<size_t>(possible_cpus_));
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.stats), &cgroup_id, zero.data(), BPF_NOEXIST) !=
+          0 &&
+      errno != EEXIST) {
     int err = errno;
     if (err == E2BIG || err == ENOMEM) {
       return absl::ResourceExhaustedError(absl::StrCat("failed to track cgroup ", cgroup_id, ": ",
@@ -268,57 +256,113 @@ absl::Status AccountingPrograms::Track(uint64_t cgroup_id) {
     }
     return ErrnoStatus(err, absl::StrCat("track cgroup ", cgroup_id));
   }
-  BumpGeneration();
   return absl::OkStatus();
 }
 
-void AccountingPrograms::BumpGeneration() {
-  // The programs cache "is it tracked?" per CPU for one generation (after
-  // the map change, so a cached answer is never older than the map).
-  __atomic_fetch_add(&skel_->bss->tracked_gen, 1, __ATOMIC_SEQ_CST);
-}
-
 absl::Status AccountingPrograms::Untrack(uint64_t cgroup_id) {
-  for (bpf_map* map : {skel_->maps.tracked, skel_->maps.stats}) {
-    if (bpf_map_delete_elem(bpf_map__fd(map), &cgroup_id) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, absl::StrCat("untrack cgroup ", cgroup_id));
-    }
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.stats), &cgroup_id) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, absl::StrCat("untrack cgroup ", cgroup_id));
   }
-  BumpGeneration();
+  std::lock_guard<std::mutex> lock(last_mu_);
+  last_.erase(cgroup_id);
   return absl::OkStatus();
 }
 
 bool AccountingPrograms::IsTracked(uint64_t cgroup_id) const {
-  berth_acct_cgroup value{};
-  return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tracked), &cgroup_id, &value) == 0;
+  std::vector<unsigned char> values(RoundUp8(sizeof(berth_acct_stats)) *
+                                    static_cast<size_t>(possible_cpus_));
+  return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &cgroup_id, values.data()) == 0;
+}
+
+absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::ReadAll() const {
+  // First what exited threads left (and the network and OOM counters), then
+  // the threads there are. In this order a thread exiting in between is
+  // missed for this read (accounting.bpf.c's on_exit); in the other it
+  // could be counted twice.
+  absl::flat_hash_map<uint64_t, CgroupUsage> all;
+  const int fd = bpf_map__fd(skel_->maps.stats);
+  const size_t stride = RoundUp8(sizeof(berth_acct_stats));
+  std::vector<unsigned char> values(stride * static_cast<size_t>(possible_cpus_));
+  uint64_t key = 0;
+  uint64_t next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
+      if (errno == ENOENT) continue;  // removed meanwhile
+      return ErrnoStatus(errno, absl::StrCat("read the counters of cgroup ", key));
+    }
+    CgroupUsage& usage = all[key];
+    for (int cpu = 0; cpu < possible_cpus_; ++cpu) {
+      berth_acct_stats s;
+      std::memcpy(&s, values.data() + stride * static_cast<size_t>(cpu), sizeof(s));
+      usage.on_cpu_ns += s.on_cpu_ns;
+      usage.runq_delay_ns += s.runq_delay_ns;
+      usage.runq_waits += s.runq_waits;
+      usage.rx_bytes += s.rx_bytes;
+      usage.rx_packets += s.rx_packets;
+      usage.tx_bytes += s.tx_bytes;
+      usage.tx_packets += s.tx_packets;
+      usage.oom_kills += s.oom_kills;
+    }
+  }
+  if (errno != ENOENT) {
+    return ErrnoStatus(errno, "list the tracked cgroups");
+  }
+
+  int iter = bpf_iter_create(bpf_link__fd(iter_link_));
+  if (iter < 0) {
+    return ErrnoStatus(errno, "start the task iterator");
+  }
+  std::string records;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(iter, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(iter);
+      return ErrnoStatus(err, "read the task iterator");
+    }
+    if (n == 0) break;
+    records.append(buf, static_cast<size_t>(n));
+  }
+  close(iter);
+  for (size_t at = 0; at + sizeof(berth_acct_task) <= records.size();
+       at += sizeof(berth_acct_task)) {
+    berth_acct_task t;
+    std::memcpy(&t, records.data() + at, sizeof(t));
+    auto it = all.find(t.cgroup_id);
+    if (it == all.end()) continue;  // tracked after the map was read
+    it->second.on_cpu_ns += t.on_cpu_ns;
+    it->second.runq_delay_ns += t.runq_delay_ns;
+    it->second.runq_waits += t.runq_waits;
+  }
+
+  std::lock_guard<std::mutex> lock(last_mu_);
+  absl::flat_hash_map<uint64_t, CgroupUsage> last;
+  last.reserve(all.size());
+  for (auto& [id, usage] : all) {
+    if (auto it = last_.find(id); it != last_.end()) {
+      const CgroupUsage& was = it->second;
+      usage.on_cpu_ns = std::max(usage.on_cpu_ns, was.on_cpu_ns);
+      usage.runq_delay_ns = std::max(usage.runq_delay_ns, was.runq_delay_ns);
+      usage.runq_waits = std::max(usage.runq_waits, was.runq_waits);
+    }
+    last.emplace(id, usage);
+  }
+  last_ = std::move(last);  // cgroups gone are forgotten
+  return all;
 }
 
 absl::StatusOr<CgroupUsage> AccountingPrograms::Read(uint64_t cgroup_id) const {
-  if (!IsTracked(cgroup_id)) {
+  ASSIGN_OR_RETURN(auto all, ReadAll());
+  auto it = all.find(cgroup_id);
+  if (it == all.end()) {
     return absl::NotFoundError(absl::StrCat("cgroup ", cgroup_id, " is not tracked"));
   }
-  const size_t stride = RoundUp8(sizeof(berth_acct_stats));
-  std::vector<unsigned char> values(stride * static_cast<size_t>(possible_cpus_));
-  CgroupUsage usage;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &cgroup_id, values.data()) != 0) {
-    if (errno == ENOENT) {
-      return usage;  // tracked, nothing happened yet
-    }
-    return ErrnoStatus(errno, absl::StrCat("read the counters of cgroup ", cgroup_id));
-  }
-  for (int cpu = 0; cpu < possible_cpus_; ++cpu) {
-    berth_acct_stats s;
-    std::memcpy(&s, values.data() + stride * static_cast<size_t>(cpu), sizeof(s));
-    usage.on_cpu_ns += s.on_cpu_ns;
-    usage.runq_delay_ns += s.runq_delay_ns;
-    usage.runq_waits += s.runq_waits;
-    usage.rx_bytes += s.rx_bytes;
-    usage.rx_packets += s.rx_packets;
-    usage.tx_bytes += s.tx_bytes;
-    usage.tx_packets += s.tx_packets;
-    usage.oom_kills += s.oom_kills;
-  }
-  return usage;
+  return it->second;
 }
 
 size_t AccountingPrograms::StatsEntries() const {

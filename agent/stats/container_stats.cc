@@ -74,8 +74,7 @@ absl::StatusOr<uint64_t> ParseProcStatCpu(std::string_view text, long ticks_per_
   return ticks * per_tick;
 }
 
-absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
-                                             const bpf::AccountingPrograms* accounting,
+absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, const BpfUsages* bpf,
                                              uint64_t host_cpu_ns, absl::Time now) {
   ASSIGN_OR_RETURN(cgroups::Cgroup cg, cgroups::Cgroup::Open(cgroup_dir));
   ContainerSample s;
@@ -88,10 +87,10 @@ absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
   s.cpu_periods = cpu.nr_periods;
   s.cpu_throttled_periods = cpu.nr_throttled;
   s.cpu_throttled_ns = cpu.throttled_usec * 1000;
-  if (accounting != nullptr) {
+  if (bpf != nullptr) {
     if (absl::StatusOr<uint64_t> id = cg.Id(); id.ok()) {
-      if (absl::StatusOr<bpf::CgroupUsage> usage = accounting->Read(*id); usage.ok()) {
-        s.bpf = *usage;
+      if (auto it = bpf->find(*id); it != bpf->end()) {
+        s.bpf = it->second;
       }
     }
   }
@@ -169,7 +168,11 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
     std::string runtime_id;
     absl::StatusOr<ContainerSample> sample;
   };
-  pool_.Submit<std::vector<Result>>(
+  struct RoundResult {
+    std::vector<Result> results;
+    absl::Status bpf;  // the eBPF read's error
+  };
+  pool_.Submit<RoundResult>(
       [targets = std::move(targets), accounting = accounting_, proc_stat = options_.proc_stat,
        now = loop_.time().Now()]() {
         uint64_t host_cpu = 0;
@@ -184,16 +187,31 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
             if (total.ok()) host_cpu = *total;
           }
         }
-        std::vector<Result> results;
-        results.reserve(targets.size());
-        for (const Target& t : targets) {
-          results.push_back({t.runtime_id, SampleCgroup(t.cgroup_dir, accounting, host_cpu, now)});
+        // One pass of the task iterator for every container of the round.
+        RoundResult round;
+        std::optional<BpfUsages> bpf;
+        if (accounting != nullptr && !targets.empty()) {
+          absl::StatusOr<BpfUsages> all = accounting->ReadAll();
+          if (all.ok()) {
+            bpf = *std::move(all);
+          } else {
+            round.bpf = all.status();
+          }
         }
-        return results;
+        round.results.reserve(targets.size());
+        for (const Target& t : targets) {
+          round.results.push_back({t.runtime_id, SampleCgroup(t.cgroup_dir, bpf ? &*bpf : nullptr,
+                                                              host_cpu, now)});
+        }
+        return round;
       },
-      [this, alive = alive_, done = std::move(done)](std::vector<Result> results) mutable {
+      [this, alive = alive_, done = std::move(done)](RoundResult round) mutable {
         if (!*alive) return;
         in_round_ = false;
+        if (!round.bpf.ok() && ++stats_.bpf_failures <= 10) {
+          LOG(WARNING) << "stats without the eBPF counters this round: " << round.bpf;
+        }
+        std::vector<Result>& results = round.results;
         std::map<std::string, History, std::less<>> next;
         for (Result& r : results) {
           History& h = next[r.runtime_id];

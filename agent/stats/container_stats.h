@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -64,11 +65,16 @@ struct ContainerSample {
   uint64_t WorkingSet() const;
 };
 
+// The eBPF counters of every tracked cgroup at one moment
+// (AccountingPrograms::ReadAll), by cgroup id.
+using BpfUsages = absl::flat_hash_map<uint64_t, bpf::CgroupUsage>;
+
 // Reads a sample of the cgroup at `cgroup_dir`. cpu.stat must be there (it
 // is on every cgroup v2); the other files are optional (controllers that
-// are not enabled have none). Blocking: call on a worker.
-absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir,
-                                             const bpf::AccountingPrograms* accounting,
+// are not enabled have none). `bpf` (may be null): the round's eBPF read,
+// where the cgroup's figures are looked up by its id. Blocking: call on a
+// worker.
+absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, const BpfUsages* bpf,
                                              uint64_t host_cpu_ns, absl::Time now);
 
 // /proc/stat's first line ("cpu  user nice system idle iowait irq softirq
@@ -110,6 +116,7 @@ class StatsCollector {
     uint64_t rounds = 0;
     uint64_t samples = 0;
     uint64_t failures = 0;  // cgroups that could not be read (gone meanwhile, mostly)
+    uint64_t bpf_failures = 0;  // rounds whose eBPF read failed (their samples lack it)
   };
   const Stats& stats() const { return stats_; }
 

@@ -292,8 +292,7 @@ TEST_F(AccountingTest, CountersMoveWhileATaskRunsWithoutLeavingItsCpu) {
     return 0;
   });
   close(go[0]);
-  // Sampled while it runs: the tick charges it even if it is never switched
-  // out (tp_btf only; the raw_tp fallback charges at switches).
+  // Sampled while it runs: the task iterator reads its live totals.
   const uint64_t first = Usage(id).on_cpu_ns;
   double until = MonotonicSeconds() + 30;
   uint64_t now = first;
@@ -304,6 +303,108 @@ TEST_F(AccountingTest, CountersMoveWhileATaskRunsWithoutLeavingItsCpu) {
   close(go[1]);
   EXPECT_EQ(WaitFor(pid), 0);
   EXPECT_GE(now, first + 300'000'000ull) << "the counter did not move while the task ran";
+}
+
+TEST_F(AccountingTest, TwoCgroupsNeverGetEachOthersCpuTime) {
+  std::string busy_dir;
+  std::string idle_dir;
+  uint64_t busy = MakeCgroup("busy-one", &busy_dir);
+  uint64_t idle = MakeCgroup("idle-one", &idle_dir);
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  // The idle one sleeps on a pipe while the busy one spins 0.5 s of CPU.
+  pid_t sleeper = SpawnIn(idle_dir, [&] {
+    close(go[1]);
+    char c;
+    return read(go[0], &c, 1) == 0 ? 0 : 1;
+  });
+  pid_t spinner = SpawnIn(busy_dir, [&] {
+    close(go[0]);
+    close(go[1]);
+    double give_up = MonotonicSeconds() + 30.0;
+    volatile uint64_t x = 0;
+    while (CpuSeconds() < 0.5 && MonotonicSeconds() < give_up) {
+      for (int i = 0; i < 10000; ++i) x = x + static_cast<uint64_t>(i);
+    }
+    return 0;
+  });
+  close(go[0]);
+  EXPECT_EQ(WaitFor(spinner), 0);
+  const CgroupUsage sleeping = Usage(idle);
+  close(go[1]);
+  EXPECT_EQ(WaitFor(sleeper), 0);
+  const CgroupUsage b = Usage(busy);
+  printf("on-CPU: busy %llu ns, idle (while the other spun) %llu ns\n",
+         (unsigned long long)b.on_cpu_ns, (unsigned long long)sleeping.on_cpu_ns);
+  EXPECT_GT(b.on_cpu_ns, 400'000'000ull);
+  // A fork, a cgroup.procs write and a read: well under 50 ms.
+  EXPECT_LT(sleeping.on_cpu_ns, 50'000'000ull);
+}
+
+// 40 short processes one after another in `dir`, each about 10 ms of CPU,
+// read all the while: most of the cgroup's time is left by exited threads,
+// read while others exit. Every read is at least the one before, and the
+// total is cpu.stat's.
+void ChurnAndCompare(const AccountingPrograms& programs, const std::string& dir, uint64_t id) {
+  pid_t parent = SpawnIn(dir, [] {
+    for (int i = 0; i < 40; ++i) {
+      pid_t child = fork();
+      if (child == 0) {
+        double until = CpuSeconds() + 0.01;
+        volatile uint64_t x = 0;
+        while (CpuSeconds() < until) x = x + 1;
+        _exit(0);
+      }
+      if (WaitFor(child) != 0) return 1;
+    }
+    return 0;
+  });
+  uint64_t last = 0;
+  int reads = 0;
+  int status = 0;
+  while (waitpid(parent, &status, WNOHANG) == 0) {
+    absl::StatusOr<CgroupUsage> u = programs.Read(id);
+    ASSERT_TRUE(u.ok()) << u.status();
+    ASSERT_GE(u->on_cpu_ns, last) << "read " << reads << " went back";
+    last = u->on_cpu_ns;
+    ++reads;
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  absl::StatusOr<CgroupUsage> u = programs.Read(id);
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_GE(u->on_cpu_ns, last);
+  absl::StatusOr<cgroups::Cgroup> cg = cgroups::Cgroup::Open(dir);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  absl::StatusOr<cgroups::CpuStat> cpu = cgroups::ReadCpuStat(*cg);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  const double stat_ns = static_cast<double>(cpu->usage_usec) * 1000.0;
+  printf("%s: %d reads; on-CPU: BPF %llu ns, cpu.stat %.0f ns (%.4f)\n",
+         std::string(programs.scheduler_hooks()).c_str(), reads, (unsigned long long)u->on_cpu_ns,
+         stat_ns, static_cast<double>(u->on_cpu_ns) / stat_ns);
+  EXPECT_GT(stat_ns, 0.3e9);
+  EXPECT_NEAR(static_cast<double>(u->on_cpu_ns) / stat_ns, 1.0, 0.05);
+  EXPECT_GT(u->runq_waits, 40u);
+}
+
+TEST_F(AccountingTest, ExitedThreadsKeepTheirTimeAndReadsNeverGoBack) {
+  std::string dir;
+  uint64_t id = MakeCgroup("churn", &dir);
+  ChurnAndCompare(*programs_, dir, id);
+}
+
+TEST_F(AccountingTest, TheRawTracepointFallbackCountsTheSame) {
+  // The fallback's own programs, beside the tp_btf ones the fixture loaded.
+  absl::StatusOr<std::unique_ptr<AccountingPrograms>> raw =
+      AccountingPrograms::Load({.attach_cgroup = "", .force_raw_tracepoints = true});
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_EQ((*raw)->scheduler_hooks(), "raw_tp");
+  std::string dir = absl::StrCat(root_, "/churn-raw");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+  cgroups_.push_back(dir);
+  absl::StatusOr<uint64_t> id = CgroupId(dir);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE((*raw)->Track(*id).ok());
+  ChurnAndCompare(**raw, dir, *id);
 }
 
 TEST_F(AccountingTest, AnOomKillIsCountedForItsCgroup) {
