@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "boost/json/serialize.hpp"
 #include "control/api/agent_poll.h"
+#include "control/api/agent_telemetry.h"
 #include "control/api/ecs_error.h"
 #include "control/api/ops/cluster_common.h"
 #include "control/api/request_decoder.h"
@@ -26,11 +27,13 @@ constexpr std::string_view kWritesFailedMessage =
     "retry the request.";
 constexpr std::string_view kNotFoundText =
     "berth-control: the ECS API is POST / with X-Amz-Target: "
-    "AmazonEC2ContainerServiceV20141113.<Operation>; agents poll POST /agent/v1/poll; "
-    "metrics are GET /metrics.\n";
+    "AmazonEC2ContainerServiceV20141113.<Operation>; agents poll POST /agent/v1/poll and "
+    "publish telemetry to POST /agent/v1/metrics; metrics are GET /metrics.\n";
 constexpr std::string_view kPollPath = "/agent/v1/poll";
 // The poll's label in berth_api_requests_total.
 constexpr std::string_view kPollOperation = "AgentPoll";
+constexpr std::string_view kTelemetryPath = "/agent/v1/metrics";
+constexpr std::string_view kTelemetryOperation = "AgentPublishMetrics";
 constexpr std::string_view kInactiveInstance = "InactiveInstanceException";
 constexpr std::string_view kInactiveInstanceMessage =
     "The container instance is deregistered (INACTIVE); register it again to use it.";
@@ -89,11 +92,17 @@ void ApiService::Handle(io::HttpRequest request, Reply reply) {
       RenderAgentChannelMetrics(agents_->channel().stats(), agents_->ConnectedInstances(),
                                 &response.body);
     }
+    RenderUtilizationMetrics(ComputeUtilization(model_, telemetry_, loop_.time().Now()),
+                             telemetry_.stats(), &response.body);
     reply(std::move(response));
     return;
   }
   if (path == kPollPath && request.method == "POST") {
     HandlePoll(request, std::move(reply), started);
+    return;
+  }
+  if (path == kTelemetryPath && request.method == "POST") {
+    HandleTelemetry(request, std::move(reply), started);
     return;
   }
   if (path != "/" || request.method != "POST") {
@@ -140,9 +149,8 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
     Send(OperationLabel(request.Header("X-Amz-Target")), ecs_errors::kRequestEntityTooLarge,
          with_id(EcsErrorResponse(
              ecs_errors::kRequestEntityTooLarge,
-             absl::StrCat("The request body of ", request.body.size(),
-                          " bytes is larger than the ", options_.max_request_bytes,
-                          "-byte limit."))),
+             absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
+                          options_.max_request_bytes, "-byte limit."))),
          reply, started);
     return;
   }
@@ -156,8 +164,8 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
       request.Header("X-Amz-Target"), request.Header("Content-Type"), request.body, ops_);
   if (!decoded.ok()) {
     io::HttpResponse response = ErrorResponse(decoded.status(), &error_type, kUnknownOperation);
-    Send(OperationLabel(request.Header("X-Amz-Target")), error_type,
-         with_id(std::move(response)), reply, started);
+    Send(OperationLabel(request.Header("X-Amz-Target")), error_type, with_id(std::move(response)),
+         reply, started);
     return;
   }
   if (failed_) {
@@ -177,8 +185,8 @@ void ApiService::HandleApi(io::HttpRequest& request, Reply reply, absl::Duration
     response = ErrorResponse(output.status(), &error_type, decoded->operation);
   }
   CommitChanges(changes, std::move(ctx.after_commit));
-  Release(decoded->operation, std::move(error_type), with_id(std::move(response)),
-          std::move(reply), started);
+  Release(decoded->operation, std::move(error_type), with_id(std::move(response)), std::move(reply),
+          started);
 }
 
 OpContext ApiService::NewContext(state::ChangeSet& changes) {
@@ -246,14 +254,13 @@ void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duratio
     std::string error_type;
     io::HttpResponse response = ErrorResponse(status, &error_type, kPollOperation);
     response.headers.emplace_back("x-amzn-RequestId", request_id);
-    Release(kPollOperation, std::move(error_type), std::move(response), std::move(reply),
-            started);
+    Release(kPollOperation, std::move(error_type), std::move(response), std::move(reply), started);
   };
   if (request.body.size() > options_.max_request_bytes) {
-    error(EcsError(ecs_errors::kRequestEntityTooLarge,
-                   absl::StrCat("The request body of ", request.body.size(),
-                                " bytes is larger than the ", options_.max_request_bytes,
-                                "-byte limit.")));
+    error(EcsError(
+        ecs_errors::kRequestEntityTooLarge,
+        absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
+                     options_.max_request_bytes, "-byte limit.")));
     return;
   }
   if (absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request); !caller.ok()) {
@@ -278,13 +285,14 @@ void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duratio
     error(cluster.status());
     return;
   }
-  const state::ContainerInstanceEntry* instance = model_.container_instances().Find(
-      (*cluster)->name, ecs::IdOfArnOrId(poll->instance));
+  const state::ContainerInstanceEntry* instance =
+      model_.container_instances().Find((*cluster)->name, ecs::IdOfArnOrId(poll->instance));
   if (instance == nullptr) {
     // Never registered here (or registered to another cluster).
-    AnswerPoll(agents::PollResult{.kind = agents::PollResult::Kind::kReregister,
-                                  .messages = {}, .epoch = 0},
-               poll->instance, request_id, std::move(reply), started);
+    AnswerPoll(
+        agents::PollResult{
+            .kind = agents::PollResult::Kind::kReregister, .messages = {}, .epoch = 0},
+        poll->instance, request_id, std::move(reply), started);
     return;
   }
   if (!instance->registered()) {
@@ -313,9 +321,61 @@ void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duratio
   MaybePersistAck(arn);
 }
 
+void ApiService::HandleTelemetry(io::HttpRequest& request, Reply reply, absl::Duration started) {
+  std::string request_id = NewRequestId();
+  auto answer = [&](io::HttpResponse response, std::string error_type) {
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    Release(kTelemetryOperation, std::move(error_type), std::move(response), std::move(reply),
+            started);
+  };
+  auto error = [&](const absl::Status& status) {
+    std::string error_type;
+    io::HttpResponse response = ErrorResponse(status, &error_type, kTelemetryOperation);
+    answer(std::move(response), std::move(error_type));
+  };
+  if (request.body.size() > options_.max_request_bytes) {
+    error(EcsError(
+        ecs_errors::kRequestEntityTooLarge,
+        absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
+                     options_.max_request_bytes, "-byte limit.")));
+    return;
+  }
+  if (absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request); !caller.ok()) {
+    error(caller.status());
+    return;
+  }
+  absl::StatusOr<AgentTelemetryRequest> message = DecodeAgentTelemetry(request.body);
+  if (!message.ok()) {
+    error(message.status());
+    return;
+  }
+  absl::StatusOr<const ecs::Cluster*> cluster =
+      ops::RequestCluster(model_, Args(message->metadata, "metadata"));
+  if (!cluster.ok()) {
+    error(cluster.status());
+    return;
+  }
+  const state::ContainerInstanceEntry* instance =
+      model_.container_instances().Find((*cluster)->name, ecs::IdOfArnOrId(message->instance));
+  if (instance == nullptr) {
+    error(InvalidParameter(absl::StrCat("metadata.containerInstance ", message->instance,
+                                        " is not registered to cluster ", (*cluster)->name, ".")));
+    return;
+  }
+  if (!instance->registered()) {
+    error(EcsError(kInactiveInstance, kInactiveInstanceMessage));
+    return;
+  }
+  telemetry_.Record(*message, model_, (*cluster)->name, instance->id, loop_.time().Now());
+  io::HttpResponse response;
+  response.status = 200;
+  response.headers.emplace_back("Content-Type", "application/json");
+  response.body = AgentTelemetryAnswer(message->message_id);
+  answer(std::move(response), "");
+}
+
 void ApiService::AnswerPoll(agents::PollResult result, const std::string& instance_arn,
-                            const std::string& request_id, Reply reply,
-                            absl::Duration started) {
+                            const std::string& request_id, Reply reply, absl::Duration started) {
   std::string error_type;
   io::HttpResponse response;
   const state::ContainerInstanceEntry* instance =
@@ -324,9 +384,8 @@ void ApiService::AnswerPoll(agents::PollResult result, const std::string& instan
       !instance->registered()) {
     // Deregistered while the poll was held: the agent must not register
     // itself back.
-    response = ErrorResponse(
-        EcsError(kInactiveInstance, kInactiveInstanceMessage),
-        &error_type, kPollOperation);
+    response = ErrorResponse(EcsError(kInactiveInstance, kInactiveInstanceMessage), &error_type,
+                             kPollOperation);
   } else {
     response.status = 200;
     response.headers.emplace_back("Content-Type", kPollContentType);
@@ -352,9 +411,8 @@ void ApiService::MaybePersistAck(const std::string& instance_arn) {
     if (service.agents_ == nullptr) {
       return;
     }
-    service.RunInternal([instance_arn](OpContext& ctx) {
-      ctx.agents->PersistAck(ctx, instance_arn);
-    });
+    service.RunInternal(
+        [instance_arn](OpContext& ctx) { ctx.agents->PersistAck(ctx, instance_arn); });
   });
 }
 

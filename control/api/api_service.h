@@ -39,6 +39,7 @@
 #include "control/api/agent_dispatch.h"
 #include "control/api/metrics.h"
 #include "control/api/operation.h"
+#include "control/api/utilization.h"
 #include "control/auth/authenticator.h"
 #include "control/state/model.h"
 #include "control/store/store.h"
@@ -69,8 +70,8 @@ class ApiService {
 
   // Everything must outlive the service; loop thread only.
   ApiService(io::EventLoop& loop, state::Model& model, Store& store,
-             const auth::Authenticator& authenticator, const OperationRegistry& ops,
-             io::Rng& rng, Options options = {});
+             const auth::Authenticator& authenticator, const OperationRegistry& ops, io::Rng& rng,
+             Options options = {});
   ~ApiService();
   ApiService(const ApiService&) = delete;
   ApiService& operator=(const ApiService&) = delete;
@@ -98,6 +99,9 @@ class ApiService {
   uint64_t commits_queued() const { return queued_; }
   uint64_t commits_durable() const { return durable_; }
   const ApiMetrics& metrics() const { return metrics_; }
+  // The agents' telemetry (POST /agent/v1/metrics): what tasks use, for the
+  // utilization metrics (and, later, service autoscaling).
+  const TelemetryStore& telemetry() const { return telemetry_; }
 
  private:
   struct Waiting {
@@ -113,6 +117,7 @@ class ApiService {
 
   void HandleApi(io::HttpRequest& request, Reply reply, absl::Duration started);
   void HandlePoll(io::HttpRequest& request, Reply reply, absl::Duration started);
+  void HandleTelemetry(io::HttpRequest& request, Reply reply, absl::Duration started);
   void AnswerPoll(agents::PollResult result, const std::string& instance_arn,
                   const std::string& request_id, Reply reply, absl::Duration started);
   // Queues a lazy header write when the poll's ack advanced past it.
@@ -143,6 +148,7 @@ class ApiService {
   io::Rng& rng_;
   Options options_;
   ApiMetrics metrics_;
+  TelemetryStore telemetry_;
   AgentDispatch* agents_ = nullptr;
   absl::flat_hash_set<std::string> ack_writes_;  // instance ARNs with a header write queued
 

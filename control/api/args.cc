@@ -1,5 +1,6 @@
 #include "control/api/args.h"
 
+#include <cmath>
 #include <limits>
 
 #include "absl/strings/match.h"
@@ -52,11 +53,10 @@ bool ToInt64(const boost::json::value& v, int64_t* out) {
 
 absl::Status WrongType(std::string_view path, std::string_view expected,
                        const boost::json::value& got) {
-  if ((got.is_int64() || got.is_uint64()) &&
-      absl::StrContains(Absl(expected), "integer")) {
+  if ((got.is_int64() || got.is_uint64()) && absl::StrContains(Absl(expected), "integer")) {
     // The right kind, out of range: say so rather than "got an integer".
-    std::string number = got.is_int64() ? absl::StrCat(got.get_int64())
-                                        : absl::StrCat(got.get_uint64());
+    std::string number =
+        got.is_int64() ? absl::StrCat(got.get_int64()) : absl::StrCat(got.get_uint64());
     return EcsError(ecs_errors::kSerialization,
                     absl::StrCat("Invalid value for '", Absl(path), "': ", number,
                                  " is outside the range of ", Absl(expected), "."));
@@ -122,6 +122,28 @@ absl::Status Args::Get(std::string_view key, std::optional<int64_t>* out) const 
   return absl::OkStatus();
 }
 
+absl::Status Args::Get(std::string_view key, std::optional<double>* out) const {
+  const boost::json::value* v = Find(key);
+  if (v == nullptr) {
+    return absl::OkStatus();
+  }
+  double d = 0;
+  if (v->is_double()) {
+    d = v->get_double();
+  } else if (v->is_int64()) {
+    d = static_cast<double>(v->get_int64());
+  } else if (v->is_uint64()) {
+    d = static_cast<double>(v->get_uint64());
+  } else {
+    return WrongType(Path(key), "a number", *v);
+  }
+  if (!std::isfinite(d)) {
+    return WrongType(Path(key), "a finite number", *v);
+  }
+  *out = d;
+  return absl::OkStatus();
+}
+
 absl::Status Args::Get(std::string_view key, std::optional<int32_t>* out) const {
   const boost::json::value* v = Find(key);
   if (v == nullptr) {
@@ -158,8 +180,7 @@ absl::Status Args::ElementObject(std::string_view key, const boost::json::array&
   return absl::OkStatus();
 }
 
-absl::Status Args::Get(std::string_view key,
-                       std::optional<std::vector<std::string>>* out) const {
+absl::Status Args::Get(std::string_view key, std::optional<std::vector<std::string>>* out) const {
   const boost::json::array* list = nullptr;
   if (absl::Status s = FindList(key, &list); !s.ok() || list == nullptr) {
     return s;

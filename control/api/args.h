@@ -33,6 +33,7 @@ class Args {
   absl::Status Get(std::string_view key, std::optional<bool>* out) const;
   absl::Status Get(std::string_view key, std::optional<int32_t>* out) const;  // Integer
   absl::Status Get(std::string_view key, std::optional<int64_t>* out) const;  // Long
+  absl::Status Get(std::string_view key, std::optional<double>* out) const;   // Double (finite)
   absl::Status Get(std::string_view key, std::optional<std::vector<std::string>>* out) const;
 
   // Required members: absent or null → InvalidParameterException.

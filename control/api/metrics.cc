@@ -5,17 +5,30 @@
 #include "io/absl_compat.h"
 
 namespace berth::control {
-namespace {
 
-void Header(std::string* out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void MetricHeader(std::string* out, std::string_view name, std::string_view type,
+                  std::string_view help) {
   absl::StrAppend(out, "# HELP ", Absl(name), " ", Absl(help), "\n# TYPE ", Absl(name), " ",
                   Absl(type), "\n");
 }
 
-std::string Number(double v) { return absl::StrFormat("%.9g", v); }
+std::string MetricNumber(double v) { return absl::StrFormat("%.9g", v); }
 
-}  // namespace
+std::string MetricLabel(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
 
 void Histogram::Observe(absl::Duration d) {
   double seconds = absl::ToDoubleSeconds(d);
@@ -33,7 +46,7 @@ void Histogram::Render(std::string_view name, std::string_view labels, std::stri
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kBounds.size(); ++i) {
     cumulative += buckets_[i];
-    absl::StrAppend(out, Absl(name), "_bucket{", Absl(labels), "le=\"", Number(kBounds[i]),
+    absl::StrAppend(out, Absl(name), "_bucket{", Absl(labels), "le=\"", MetricNumber(kBounds[i]),
                     "\"} ", cumulative, "\n");
   }
   absl::StrAppend(out, Absl(name), "_bucket{", Absl(labels), "le=\"+Inf\"} ", count_, "\n");
@@ -42,7 +55,7 @@ void Histogram::Render(std::string_view name, std::string_view labels, std::stri
     bare.pop_back();  // the trailing ','
     bare = absl::StrCat("{", bare, "}");
   }
-  absl::StrAppend(out, Absl(name), "_sum", bare, " ", Number(sum_), "\n");
+  absl::StrAppend(out, Absl(name), "_sum", bare, " ", MetricNumber(sum_), "\n");
   absl::StrAppend(out, Absl(name), "_count", bare, " ", count_, "\n");
 }
 
@@ -71,50 +84,53 @@ uint64_t ApiMetrics::requests(std::string_view operation, std::string_view error
 std::string ApiMetrics::Render(const Store::Stats& store, size_t responses_waiting,
                                bool writes_failed) const {
   std::string out;
-  Header(&out, "berth_api_requests_total", "counter",
-         "ECS API requests answered, by operation and error type (none = success).");
+  MetricHeader(&out, "berth_api_requests_total", "counter",
+               "ECS API requests answered, by operation and error type (none = success).");
   for (const auto& [key, count] : requests_) {
     absl::StrAppend(&out, "berth_api_requests_total{operation=\"", key.first, "\",error=\"",
                     key.second, "\"} ", count, "\n");
   }
-  Header(&out, "berth_api_request_duration_seconds", "histogram",
-         "Time from a request's arrival to its response, durable commit included.");
+  MetricHeader(&out, "berth_api_request_duration_seconds", "histogram",
+               "Time from a request's arrival to its response, durable commit included.");
   for (const auto& [operation, histogram] : latency_) {
     histogram.Render("berth_api_request_duration_seconds",
                      absl::StrCat("operation=\"", operation, "\","), &out);
   }
-  Header(&out, "berth_store_commits_total", "counter", "Store commits completed, by result.");
+  MetricHeader(&out, "berth_store_commits_total", "counter", "Store commits completed, by result.");
   absl::StrAppend(&out, "berth_store_commits_total{result=\"ok\"} ", commits_ok_, "\n");
   absl::StrAppend(&out, "berth_store_commits_total{result=\"error\"} ", commits_failed_, "\n");
-  Header(&out, "berth_store_commit_mutations_total", "counter", "Records written or deleted.");
+  MetricHeader(&out, "berth_store_commit_mutations_total", "counter",
+               "Records written or deleted.");
   absl::StrAppend(&out, "berth_store_commit_mutations_total ", mutations_, "\n");
-  Header(&out, "berth_store_commit_duration_seconds", "histogram",
-         "Time from a commit's submission to its durable completion.");
+  MetricHeader(&out, "berth_store_commit_duration_seconds", "histogram",
+               "Time from a commit's submission to its durable completion.");
   commit_latency_.Render("berth_store_commit_duration_seconds", "", &out);
-  Header(&out, "berth_store_transactions_total", "counter",
-         "Store transactions (fsyncs); fewer than commits when group commit batches them.");
+  MetricHeader(&out, "berth_store_transactions_total", "counter",
+               "Store transactions (fsyncs); fewer than commits when group commit batches them.");
   absl::StrAppend(&out, "berth_store_transactions_total ", store.transactions, "\n");
-  Header(&out, "berth_store_bytes_total", "counter", "Key and value bytes of committed puts.");
+  MetricHeader(&out, "berth_store_bytes_total", "counter",
+               "Key and value bytes of committed puts.");
   absl::StrAppend(&out, "berth_store_bytes_total ", store.bytes, "\n");
-  Header(&out, "berth_store_batches_queued", "gauge",
-         "Commits waiting for the store's writer, and commits written but not yet completed.");
+  MetricHeader(
+      &out, "berth_store_batches_queued", "gauge",
+      "Commits waiting for the store's writer, and commits written but not yet completed.");
   absl::StrAppend(&out, "berth_store_batches_queued{state=\"waiting\"} ", store.queued, "\n");
   absl::StrAppend(&out, "berth_store_batches_queued{state=\"writing\"} ", store.pending, "\n");
-  Header(&out, "berth_store_max_batches_per_transaction", "gauge",
-         "The largest group of commits one transaction has carried.");
+  MetricHeader(&out, "berth_store_max_batches_per_transaction", "gauge",
+               "The largest group of commits one transaction has carried.");
   absl::StrAppend(&out, "berth_store_max_batches_per_transaction ", store.max_batches_per_txn,
                   "\n");
-  Header(&out, "berth_store_transaction_seconds", "summary",
-         "A transaction from BEGIN to durable COMMIT, over the store's recent transactions.");
+  MetricHeader(&out, "berth_store_transaction_seconds", "summary",
+               "A transaction from BEGIN to durable COMMIT, over the store's recent transactions.");
   absl::StrAppend(&out, "berth_store_transaction_seconds{quantile=\"0.5\"} ",
-                  Number(store.txn_p50_us / 1e6), "\n");
+                  MetricNumber(store.txn_p50_us / 1e6), "\n");
   absl::StrAppend(&out, "berth_store_transaction_seconds{quantile=\"0.99\"} ",
-                  Number(store.txn_p99_us / 1e6), "\n");
-  Header(&out, "berth_api_responses_waiting", "gauge",
-         "Responses held until the commits queued before them are durable.");
+                  MetricNumber(store.txn_p99_us / 1e6), "\n");
+  MetricHeader(&out, "berth_api_responses_waiting", "gauge",
+               "Responses held until the commits queued before them are durable.");
   absl::StrAppend(&out, "berth_api_responses_waiting ", responses_waiting, "\n");
-  Header(&out, "berth_api_writes_failed", "gauge",
-         "1 once a store commit failed: berth-control answers ServerException and restarts.");
+  MetricHeader(&out, "berth_api_writes_failed", "gauge",
+               "1 once a store commit failed: berth-control answers ServerException and restarts.");
   absl::StrAppend(&out, "berth_api_writes_failed ", writes_failed ? 1 : 0, "\n");
   return out;
 }
@@ -142,11 +158,11 @@ void RenderAgentChannelMetrics(const agents::AgentChannelStats& stats, size_t co
   };
   for (const Counter& c : counters) {
     std::string name = absl::StrCat("berth_agent_channel_", Absl(c.name), "_total");
-    Header(out, name, "counter", c.help);
+    MetricHeader(out, name, "counter", c.help);
     absl::StrAppend(out, name, " ", c.value, "\n");
   }
-  Header(out, "berth_agent_channel_connected_instances", "gauge",
-         "Registered container instances whose agent is connected.");
+  MetricHeader(out, "berth_agent_channel_connected_instances", "gauge",
+               "Registered container instances whose agent is connected.");
   absl::StrAppend(out, "berth_agent_channel_connected_instances ", connected, "\n");
 }
 

@@ -36,9 +36,8 @@ namespace berth::control {
 class Histogram {
  public:
   // Upper bounds in seconds: 0.5 ms … 10 s.
-  static constexpr std::array<double, 14> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                     0.025,  0.05,  0.1,    0.25,  0.5,
-                                                     1,      2.5,   5,      10};
+  static constexpr std::array<double, 14> kBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   void Observe(absl::Duration d);
   // Appends the _bucket/_sum/_count lines; `labels` is "" or `a="b",`.
   void Render(std::string_view name, std::string_view labels, std::string* out) const;
@@ -57,8 +56,7 @@ class ApiMetrics {
                      absl::Duration latency);
   void RecordCommit(size_t mutations, absl::Duration latency, bool ok);
 
-  std::string Render(const Store::Stats& store, size_t responses_waiting,
-                     bool writes_failed) const;
+  std::string Render(const Store::Stats& store, size_t responses_waiting, bool writes_failed) const;
 
   uint64_t requests(std::string_view operation, std::string_view error_type) const;
 
@@ -70,6 +68,13 @@ class ApiMetrics {
   uint64_t mutations_ = 0;
   Histogram commit_latency_;
 };
+
+// The text format's pieces: "# HELP name help\n# TYPE name type\n"; a
+// number ("%.9g"); a label value escaped (\\, \", newline).
+void MetricHeader(std::string* out, std::string_view name, std::string_view type,
+                  std::string_view help);
+std::string MetricNumber(double v);
+std::string MetricLabel(std::string_view value);
 
 // Appends the agent channel's counters and the connected-instances gauge.
 void RenderAgentChannelMetrics(const agents::AgentChannelStats& stats, size_t connected,

@@ -28,7 +28,14 @@
 // into a fresh model and channel (LoadSeed). `BERTH_FUZZ_PRINT_SEED=1
 // ./fuzz_control_request <any file>` prints the ids make_seeds.py names;
 // BERTH_FUZZ_VERBOSE=1 prints each input's result.
+//
+// The pseudo-target "AgentPublishMetrics" fuzzes POST /agent/v1/metrics'
+// body: DecodeAgentTelemetry (errors are ECS-typed; a decoded message keeps
+// the limits and every stats set is possible) and, as ApiService does,
+// TelemetryStore::Record on the seeded model, then the utilization metrics,
+// whose every value must be a finite, non-negative number.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -41,15 +48,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "boost/json/serialize.hpp"
 #include "control/agents/agent_channel.h"
 #include "control/api/agent_dispatch.h"
 #include "control/api/agent_poll.h"
+#include "control/api/agent_telemetry.h"
 #include "control/api/ecs_error.h"
 #include "control/api/operation.h"
 #include "control/api/ops/cluster_common.h"
 #include "control/api/ops/ops.h"
 #include "control/api/request_decoder.h"
+#include "control/api/utilization.h"
 #include "control/state/model.h"
 #include "control/state/task_table.h"
 #include "ecs/arn.h"
@@ -86,8 +96,8 @@ const OperationRegistry& Registry() {
 struct World {
   World() : model(berth::ecs::ArnScope{}) {
     channel = std::make_unique<agents::AgentChannel>(loop);
-    dispatch = std::make_unique<berth::control::AgentDispatch>(*channel, model,
-                                                               "http://127.0.0.1:8080");
+    dispatch =
+        std::make_unique<berth::control::AgentDispatch>(*channel, model, "http://127.0.0.1:8080");
   }
   OpContext Context(state::ChangeSet& changes, absl::Time now) {
     OpContext ctx{model, changes, rng, now, model.root_principal_arn()};
@@ -101,7 +111,7 @@ struct World {
   std::unique_ptr<berth::control::AgentDispatch> dispatch;
   berth::io::Rng rng{1};
   std::vector<berth::control::Mutation> seed_records;  // while Seed() builds them
-  std::vector<std::string> instance_arns;  // prod: active, draining, inactive
+  std::vector<std::string> instance_arns;              // prod: active, draining, inactive
 };
 
 void Keep(World& w, state::ChangeSet& changes) {
@@ -219,24 +229,32 @@ void Seed(World& w) {
   std::string stopped = TaskArn(ci, 0);
   std::string stopping = TaskArn(web, 0);
   absl::Time later = kSeedTime + absl::Seconds(5);
-  Must(w, "SubmitTaskStateChange", absl::StrCat(R"({"cluster":"prod","task":")", running,
-       R"(","status":"RUNNING","containers":[{"containerName":"app","status":"RUNNING",
+  Must(w, "SubmitTaskStateChange",
+       absl::StrCat(R"({"cluster":"prod","task":")", running,
+                    R"(","status":"RUNNING","containers":[{"containerName":"app","status":"RUNNING",
        "runtimeId":"r1","networkBindings":[{"bindIP":"0.0.0.0","containerPort":80,
        "hostPort":8080,"protocol":"tcp"}]},{"containerName":"log","status":"RUNNING"}],
-       "pullStartedAt":1700000001,"pullStoppedAt":1700000002})"), later);
-  Must(w, "SubmitTaskStateChange", absl::StrCat(R"({"cluster":"prod","task":")", stopped,
-       R"(","status":"RUNNING"})"), later);
-  Must(w, "SubmitContainerStateChange", absl::StrCat(R"({"cluster":"prod","task":")", stopped,
-       R"(","containerName":"app","status":"STOPPED","exitCode":1,"reason":"exited"})"), later);
-  Must(w, "SubmitTaskStateChange", absl::StrCat(R"({"cluster":"prod","task":")", stopped,
-       R"(","status":"STOPPED","reason":"done","executionStoppedAt":1700000009})"),
+       "pullStartedAt":1700000001,"pullStoppedAt":1700000002})"),
+       later);
+  Must(w, "SubmitTaskStateChange",
+       absl::StrCat(R"({"cluster":"prod","task":")", stopped, R"(","status":"RUNNING"})"), later);
+  Must(
+      w, "SubmitContainerStateChange",
+      absl::StrCat(R"({"cluster":"prod","task":")", stopped,
+                   R"(","containerName":"app","status":"STOPPED","exitCode":1,"reason":"exited"})"),
+      later);
+  Must(w, "SubmitTaskStateChange",
+       absl::StrCat(R"({"cluster":"prod","task":")", stopped,
+                    R"(","status":"STOPPED","reason":"done","executionStoppedAt":1700000009})"),
        later + absl::Seconds(4));
-  Must(w, "SubmitTaskStateChange", absl::StrCat(R"({"cluster":"prod","task":")", stopping,
-       R"(","status":"RUNNING"})"), later);
-  Must(w, "StopTask", absl::StrCat(R"({"cluster":"prod","task":")", stopping,
-       R"(","reason":"scale in"})"), later + absl::Seconds(1));
-  Must(w, "UpdateContainerInstancesState", absl::StrCat(
-       R"({"cluster":"prod","status":"DRAINING","containerInstances":[")", i2, R"("]})"));
+  Must(w, "SubmitTaskStateChange",
+       absl::StrCat(R"({"cluster":"prod","task":")", stopping, R"(","status":"RUNNING"})"), later);
+  Must(w, "StopTask",
+       absl::StrCat(R"({"cluster":"prod","task":")", stopping, R"(","reason":"scale in"})"),
+       later + absl::Seconds(1));
+  Must(w, "UpdateContainerInstancesState",
+       absl::StrCat(R"({"cluster":"prod","status":"DRAINING","containerInstances":[")", i2,
+                    R"("]})"));
   // Both agents poll; i1's acknowledges its first message, and that ack is
   // stored (the lazy header write).
   uint64_t first = 0;
@@ -257,8 +275,8 @@ void Seed(World& w) {
   w.instance_arns = {i1, i2, i3};
   if (getenv("BERTH_FUZZ_PRINT_SEED") != nullptr) {
     std::cout << "instances " << i1 << " " << i2 << " " << i3 << "\n"
-              << "tasks running " << running << "\npending " << TaskArn(api, 1)
-              << "\nstopped " << stopped << "\nstopping " << stopping << "\n";
+              << "tasks running " << running << "\npending " << TaskArn(api, 1) << "\nstopped "
+              << stopped << "\nstopping " << stopping << "\n";
   }
 }
 
@@ -367,8 +385,8 @@ void CheckReload(World& w, const std::vector<berth::control::Mutation>& seed,
   CHECK(loaded.ok()) << operation << " wrote a record that does not load: " << loaded;
   const state::TaskTable::Map& live = w.model.tasks().entries();
   const state::TaskTable::Map& back = reloaded.tasks().entries();
-  CHECK(live.size() == back.size()) << operation << ": " << live.size() << " tasks in memory, "
-                                    << back.size() << " reloaded";
+  CHECK(live.size() == back.size())
+      << operation << ": " << live.size() << " tasks in memory, " << back.size() << " reloaded";
   for (auto a = live.begin(), b = back.begin(); a != live.end(); ++a, ++b) {
     CHECK(a->first == b->first) << operation << ": task " << a->first << " vs " << b->first;
     CHECK(state::EncodeTask(a->second) == state::EncodeTask(b->second))
@@ -452,8 +470,8 @@ void FuzzAgentPoll(std::string_view body) {
     CheckErrorBody(cluster.status());
     return;
   }
-  const state::ContainerInstanceEntry* instance = w.model.container_instances().Find(
-      (*cluster)->name, berth::ecs::IdOfArnOrId(poll->instance));
+  const state::ContainerInstanceEntry* instance =
+      w.model.container_instances().Find((*cluster)->name, berth::ecs::IdOfArnOrId(poll->instance));
   if (instance == nullptr || !instance->registered()) {
     return;  // reregister / InactiveInstanceException, answered without the channel
   }
@@ -474,6 +492,72 @@ void FuzzAgentPoll(std::string_view body) {
   CheckReload(w, Image().records, changes, "AgentPoll");
 }
 
+// "AgentPublishMetrics\n<body>": DecodeAgentTelemetry, then the figures
+// recorded and rendered as ApiService does.
+void FuzzAgentTelemetry(std::string_view body) {
+  absl::StatusOr<berth::control::AgentTelemetryRequest> message =
+      berth::control::DecodeAgentTelemetry(body);
+  if (getenv("BERTH_FUZZ_VERBOSE") != nullptr) {
+    std::cout << "AgentPublishMetrics -> "
+              << (message.ok()
+                      ? absl::StrCat(message->instance, " ", message->tasks.size(), " tasks")
+                      : message.status().ToString())
+              << "\n";
+  }
+  if (!message.ok()) {
+    std::string type = EcsErrorType(message.status());
+    CHECK(type == "SerializationException" || type == "InvalidParameterException")
+        << "telemetry body decode: " << message.status();
+    CheckErrorBody(message.status());
+    return;
+  }
+  CHECK(message->tasks.size() <= berth::control::kMaxTelemetryTasks);
+  CHECK(!message->instance.empty() && !message->message_id.empty());
+  for (const berth::control::TelemetryTask& t : message->tasks) {
+    CHECK(!t.task_arn.empty());
+    CHECK(t.containers.size() <= berth::control::kMaxTelemetryContainers);
+    for (const berth::control::TelemetryContainer& c : t.containers) {
+      CHECK(!c.name.empty());
+      for (const auto& set : {c.cpu, c.memory}) {
+        if (!set.has_value()) continue;
+        CHECK(set->sample_count > 0 && set->min >= 0 && set->min <= set->max)
+            << set->min << " " << set->max << " " << set->sample_count;
+        CHECK(std::isfinite(set->Average()) && set->Average() >= 0) << set->Average();
+      }
+    }
+  }
+  World w;
+  berth::control::testing::FakeStore seed_store;
+  LoadSeed(w, seed_store);
+  absl::StatusOr<const berth::ecs::Cluster*> cluster =
+      berth::control::ops::RequestCluster(w.model, Args(message->metadata, "metadata"));
+  if (!cluster.ok()) {
+    CHECK(!EcsErrorType(cluster.status()).empty()) << "telemetry cluster: " << cluster.status();
+    CheckErrorBody(cluster.status());
+    return;
+  }
+  const state::ContainerInstanceEntry* instance = w.model.container_instances().Find(
+      (*cluster)->name, berth::ecs::IdOfArnOrId(message->instance));
+  if (instance == nullptr || !instance->registered()) {
+    return;  // InvalidParameterException / InactiveInstanceException
+  }
+  berth::control::TelemetryStore telemetry;
+  telemetry.Record(*message, w.model, (*cluster)->name, instance->id, kSeedTime);
+  CHECK_EQ(telemetry.stats().tasks + telemetry.stats().tasks_skipped, message->tasks.size());
+  std::string text;
+  berth::control::RenderUtilizationMetrics(
+      berth::control::ComputeUtilization(w.model, telemetry, kSeedTime), telemetry.stats(), &text);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    CHECK(space != std::string_view::npos) << line;
+    std::string value(line.substr(space + 1));
+    char* end = nullptr;
+    double v = strtod(value.c_str(), &end);
+    CHECK(end != value.c_str() && *end == '\0' && std::isfinite(v) && v >= 0) << line;
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -486,6 +570,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzAgentPoll(body);
     return 0;
   }
+  if (target == "AgentPublishMetrics") {
+    FuzzAgentTelemetry(body);
+    return 0;
+  }
   // "<Operation>!": the operation's commit fails (after_commit(false)).
   bool durable = true;
   if (!target.empty() && target.back() == '!') {
@@ -495,8 +583,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (target.find('.') == std::string::npos) {
     target = "AmazonEC2ContainerServiceV20141113." + target;
   }
-  absl::StatusOr<berth::control::DecodedRequest> decoded = berth::control::DecodeRequest(
-      target, "application/x-amz-json-1.1", body, Registry());
+  absl::StatusOr<berth::control::DecodedRequest> decoded =
+      berth::control::DecodeRequest(target, "application/x-amz-json-1.1", body, Registry());
   if (!decoded.ok()) {
     std::string type = EcsErrorType(decoded.status());
     CHECK(type == "UnknownOperationException" || type == "SerializationException")
@@ -529,8 +617,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ctx.raw_response.has_value()) {
     absl::StatusOr<boost::json::value> raw = berth::ecs::ParseJson(*ctx.raw_response);
     CHECK(raw.ok() && raw->is_object())
-        << decoded->operation << " wrote a raw response that is not a JSON object: "
-        << *ctx.raw_response;
+        << decoded->operation
+        << " wrote a raw response that is not a JSON object: " << *ctx.raw_response;
     if (decoded->operation == "DescribeTasks") {
       CheckDescribedTasks(w, raw->get_object());
     }

@@ -338,6 +338,38 @@ BAD_POLLS = ["", "{}", "[]", "nul", '{"containerInstanceArn":"x"}',
              '{"cluster":null,"containerInstanceArn":"x","sessionId":"s","ack":null}']
 
 
+# POST /agent/v1/metrics bodies ("AgentPublishMetrics\n<body>"), as the agent
+# writes them (docs/agent-protocol.md, "Telemetry").
+def _set(lo, hi, n, total):
+    return {"min": lo, "max": hi, "sampleCount": n, "sum": total}
+
+
+TELEMETRY = [
+    {"metadata": {"cluster": "prod", "containerInstance": CI + I1, "messageId": "m1",
+                  "idle": False, "fin": True},
+     "timestamp": 1700000000.5,
+     "taskMetrics": [{"taskArn": T_RUNNING, "taskDefinitionFamily": "web",
+                      "taskDefinitionVersion": "1",
+                      "containerMetrics": [{"containerName": "app",
+                                            "cpuStatsSet": _set(100, 300, 4, 800),
+                                            "memoryStatsSet": _set(10, 12.5, 4, 44),
+                                            "networkStatsSet": {"rxBytes": 5, "txBytes": 7}}]}]},
+    {"metadata": {"cluster": "prod", "containerInstance": I2, "messageId": "m2", "idle": True},
+     "taskMetrics": []},
+    {"metadata": {"containerInstance": I1, "messageId": "m3", "fin": False},
+     "taskMetrics": [{"taskArn": "0" * 32, "containerMetrics": [
+         {"containerName": "a", "cpuStatsSet": _set(0, 0, 0, 0)}]}]},
+]
+BAD_TELEMETRY = ["", "{}", "[]", '{"metadata":{}}', '{"metadata":{"containerInstance":"x"}}',
+                 '{"metadata":{"containerInstance":"x","messageId":"m"},"taskMetrics":[{}]}',
+                 '{"metadata":{"containerInstance":"x","messageId":"m"},"taskMetrics":'
+                 '[{"taskArn":"t","containerMetrics":[{"containerName":"a","cpuStatsSet":'
+                 '{"min":5,"max":1,"sum":6,"sampleCount":2}}]}]}',
+                 '{"metadata":{"containerInstance":"x","messageId":"m"},"taskMetrics":'
+                 '[{"taskArn":"t","containerMetrics":[{"containerName":"a","memoryStatsSet":'
+                 '{"min":1e308,"max":1e308,"sum":1e308,"sampleCount":9223372036854775807}}]}]}']
+
+
 def next_token(operation, key):
     """control/api/paging.h's token: base64url(1, key, sha256(op NUL key)[:8])."""
     import base64
@@ -379,6 +411,12 @@ def main():
     for body in BAD_POLLS:
         text = "AgentPoll\n" + body
         write(out, f"AgentPoll-bad-{hashlib.sha1(text.encode()).hexdigest()[:8]}", text)
+    for message in TELEMETRY:
+        text = "AgentPublishMetrics\n" + json.dumps(message, separators=(",", ":"))
+        write(out, f"AgentPublishMetrics-{hashlib.sha1(text.encode()).hexdigest()[:8]}", text)
+    for body in BAD_TELEMETRY:
+        text = "AgentPublishMetrics\n" + body
+        write(out, f"AgentPublishMetrics-bad-{hashlib.sha1(text.encode()).hexdigest()[:8]}", text)
     # Protocol-level oddities.
     for name, text in [("unknown-op", "LaunchRockets\n{}"),
                        ("foreign-prefix", "DynamoDB_20120810.ListTables\n{}"),

@@ -1,6 +1,8 @@
 // POST /agent/v1/poll and the after_commit / RunInternal framework, through
 // ApiService on a FakeLoop with a MemoryStore.
 
+#include "control/api/agent_poll.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "control/agents/agent_channel.h"
 #include "control/api/agent_dispatch.h"
-#include "control/api/agent_poll.h"
 #include "control/api/api_service.h"
 #include "control/api/ecs_error.h"
 #include "control/api/ops/ops.h"
@@ -137,13 +138,13 @@ class AgentPollTest : public ::testing::Test {
   void SendTask(std::string task_arn, std::string payload = R"({"cpu":"256"})") {
     api_->RunInternal([this, task_arn, payload](OpContext& ctx) {
       ASSERT_NE(ctx.agents, nullptr);
-      absl::Status s = ctx.agents->Send(
-          ctx, arn_,
-          agents::AgentMessage{.kind = agents::AgentMessage::Kind::kTask,
-                               .task_arn = task_arn,
-                               .desired_status = "RUNNING",
-                               .reason = "",
-                               .payload = payload});
+      absl::Status s =
+          ctx.agents->Send(ctx, arn_,
+                           agents::AgentMessage{.kind = agents::AgentMessage::Kind::kTask,
+                                                .task_arn = task_arn,
+                                                .desired_status = "RUNNING",
+                                                .reason = "",
+                                                .payload = payload});
       ASSERT_TRUE(s.ok()) << s;
     });
     loop_.RunUntilIdle();
@@ -281,8 +282,7 @@ TEST_F(AgentPollTest, BadBodiesAndUnknownClustersAreEcsErrors) {
        "'containerInstanceArn'"},
       {R"({"sessionId":"s"})", "InvalidParameterException", "'containerInstanceArn'"},
       {R"({"containerInstanceArn":"a"})", "InvalidParameterException", "'sessionId'"},
-      {R"({"containerInstanceArn":"a","sessionId":""})", "InvalidParameterException",
-       "sessionId"},
+      {R"({"containerInstanceArn":"a","sessionId":""})", "InvalidParameterException", "sessionId"},
       {R"({"containerInstanceArn":"a","sessionId":"s","ack":-1})", "InvalidParameterException",
        "ack"},
       {R"({"cluster":"nope","containerInstanceArn":"a","sessionId":"s"})",
@@ -395,6 +395,54 @@ TEST_F(AgentPollTest, MetricsShowTheChannel) {
   EXPECT_THAT(Response(slot).body, HasSubstr("berth_agent_channel_connected_instances 1\n"));
   EXPECT_THAT(Response(slot).body,
               HasSubstr(R"(berth_api_requests_total{operation="AgentPoll",error="none"} 1)"));
+}
+
+// POST /agent/v1/metrics: the same framing, checks and metrics as the poll.
+TEST_F(AgentPollTest, TelemetryIsAcknowledgedAndCounted) {
+  auto publish = [&](const std::string& body) {
+    io::HttpRequest r;
+    r.method = "POST";
+    r.target = "/agent/v1/metrics";
+    r.headers = {{"Host", "127.0.0.1:8080"}, {"Content-Type", "application/json"}};
+    r.body = body;
+    size_t slot = Send(std::move(r));
+    loop_.RunUntilIdle();
+    EXPECT_TRUE(Answered(slot)) << body;
+    return slot;
+  };
+  size_t ok = publish(absl::StrCat(R"({"metadata":{"cluster":"default","containerInstance":")",
+                                   arn_, R"(","messageId":"m1","idle":true},"taskMetrics":[]})"));
+  EXPECT_EQ(Response(ok).status, 200) << Response(ok).body;
+  EXPECT_EQ(Response(ok).body, R"({"type":"AckPublishMetric","messageId":"m1"})");
+  size_t unknown = publish(
+      R"({"metadata":{"cluster":"default","containerInstance":"0123456789abcdef0123456789abcdef","messageId":"m2"}})");
+  EXPECT_EQ(Response(unknown).status, 400);
+  EXPECT_EQ(Type(unknown), "InvalidParameterException");
+  EXPECT_THAT(Response(unknown).body, HasSubstr("is not registered to cluster default"));
+  size_t no_cluster =
+      publish(R"({"metadata":{"cluster":"nope","containerInstance":"a","messageId":"m3"}})");
+  EXPECT_EQ(Type(no_cluster), "ClusterNotFoundException");
+  size_t bad = publish(R"({"metadata":{"containerInstance":"a"}})");
+  EXPECT_EQ(Type(bad), "InvalidParameterException");
+  Ok("DeregisterContainerInstance", absl::StrCat(R"({"containerInstance":")", arn_, "\"}"));
+  size_t inactive =
+      publish(absl::StrCat(R"({"metadata":{"cluster":"default","containerInstance":")", arn_,
+                           R"(","messageId":"m4"}})"));
+  EXPECT_EQ(Type(inactive), "InactiveInstanceException");
+  EXPECT_EQ(api_->telemetry().stats().messages, 1u);
+  io::HttpRequest r;
+  r.method = "GET";
+  r.target = "/metrics";
+  size_t slot = Send(r);
+  ASSERT_TRUE(Answered(slot));
+  EXPECT_THAT(Response(slot).body, HasSubstr("berth_telemetry_messages_total 1\n"));
+  EXPECT_THAT(
+      Response(slot).body,
+      HasSubstr(R"(berth_api_requests_total{operation="AgentPublishMetrics",error="none"} 1)"));
+  EXPECT_THAT(
+      Response(slot).body,
+      HasSubstr(
+          R"(berth_api_requests_total{operation="AgentPublishMetrics",error="InactiveInstanceException"} 1)"));
 }
 
 TEST(AgentPollAnswerTest, APayloadThatIsNotJsonIsSentAsAString) {
