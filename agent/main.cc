@@ -8,9 +8,9 @@
 // image store; the engine, restored with every task the last process had
 // (running containers are re-attached, none is started twice); the
 // introspection server; then registration (with the saved ARN), the unsent
-// reports and the long poll. SIGTERM/SIGINT stop the agent and leave the
-// containers running, as Amazon's agent does: the next start takes them
-// back.
+// reports, the long poll and telemetry. SIGTERM/SIGINT stop the agent and
+// leave the containers running, as Amazon's agent does: the next start
+// takes them back.
 //
 // Exit codes (Amazon's): 0 after a signal, 1 for an error worth a restart,
 // 5 (terminal) when berth-control refused the registration for good.
@@ -54,6 +54,7 @@
 #include "agent/session/poll_session.h"
 #include "agent/session/registration.h"
 #include "agent/session/reporter.h"
+#include "agent/session/telemetry_publisher.h"
 #include "agent/state/agent_state_store.h"
 #include "agent/state/state_sink.h"
 #include "agent/task/task_spec.h"
@@ -478,18 +479,35 @@ int Main(int argc, char** argv) {
   EngineSource source(engine, cfg.cluster);
   source.SetAccounting(accounting_state);
   // Stats: every running container, every ECS_POLLING_METRICS_WAIT_DURATION,
-  // in one round on the worker pool (agent/stats).
+  // in one round on the worker pool (agent/stats); each round's figures go
+  // to the telemetry publisher, which sends them every
+  // BERTH_TELEMETRY_INTERVAL once the instance is registered. (Declared
+  // first, the publisher outlives the collector that calls it.)
+  std::optional<TelemetryPublisher> telemetry;
   std::optional<stats::StatsCollector> stats_collector;
   if (!cfg.metrics_disabled) {
-    stats_collector.emplace(loop, pool, accounting.get(),
-                            stats::StatsCollector::Options{.interval = cfg.polling_metrics_wait},
-                            [&driver] {
-                              std::vector<stats::StatsCollector::Target> targets;
-                              for (auto& [id, dir] : driver.RunningCgroups()) {
-                                targets.push_back({std::move(id), std::move(dir)});
-                              }
-                              return targets;
-                            });
+    telemetry.emplace(
+        loop, client, rng,
+        TelemetryPublisherOptions{.cluster = cfg.cluster, .interval = cfg.telemetry_interval});
+    stats_collector.emplace(
+        loop, pool, accounting.get(),
+        stats::StatsCollector::Options{.interval = cfg.polling_metrics_wait}, [&driver, &engine] {
+          std::vector<stats::StatsCollector::Target> targets;
+          for (auto& [id, dir] : driver.RunningCgroups()) {
+            stats::StatsCollector::Target target{.runtime_id = std::move(id),
+                                                 .cgroup_dir = std::move(dir)};
+            if (TaskEngine::ContainerRef ref = engine.FindByRuntimeId(target.runtime_id);
+                ref.task != nullptr && ref.container != nullptr) {
+              target.task_arn = ref.task->spec.arn;
+              target.task_family = ref.task->spec.family;
+              target.task_version = absl::StrCat(ref.task->spec.revision);
+              target.container_name = ref.container->name;
+            }
+            targets.push_back(std::move(target));
+          }
+          return targets;
+        });
+    stats_collector->SetRoundObserver([&] { telemetry->RecordRound(*stats_collector); });
     stats_collector->Start();
     source.SetStats(&*stats_collector);
   }
@@ -572,6 +590,11 @@ int Main(int argc, char** argv) {
       add_delta("berth_agent_polls_total", {{"answer", "inactive"}}, p.inactive);
       add_delta("berth_agent_polls_total", {{"answer", "error"}}, p.failures);
     }
+    if (telemetry) {
+      const TelemetryPublisher::Stats& t = telemetry->stats();
+      add_delta("berth_agent_telemetry_messages_total", {{"result", "ok"}}, t.messages_ok);
+      add_delta("berth_agent_telemetry_messages_total", {{"result", "error"}}, t.messages_failed);
+    }
     loop.AddTimer(absl::Seconds(5), [&] { sync_metrics(); });
   };
   loop.AddTimer(absl::Seconds(1), [&] { sync_metrics(); });
@@ -611,6 +634,7 @@ int Main(int argc, char** argv) {
     stopping = true;
     exit_code = code;
     if (poll) poll->Stop();
+    if (telemetry) telemetry->Stop();
     introspection.Shutdown(kShutdownGrace, [&] { loop.Stop(); });
   };
 
@@ -678,11 +702,13 @@ int Main(int argc, char** argv) {
               }
               done(r.status());
             } else {
+              if (telemetry) telemetry->SetInstanceArn(r->arn);
               done(r->arn);
             }
           });
         });
     poll->Start();
+    if (telemetry) telemetry->Start(arn);
   };
 
   bool created_default_cluster = false;
@@ -747,6 +773,7 @@ int Main(int argc, char** argv) {
     exit_code = 1;
   }
   if (poll) poll->Stop();
+  if (telemetry) telemetry->Stop();
   LOG(INFO) << "berth-agent stopped";
   return exit_code;
 }

@@ -252,6 +252,7 @@ absl::Status Timeouts(Variables& v, AgentConfig& c) {
        &c.image_minimum_cleanup_age},
       {"ECS_POLLING_METRICS_WAIT_DURATION", absl::Seconds(1), absl::Seconds(20),
        &c.polling_metrics_wait},
+      {"BERTH_TELEMETRY_INTERVAL", absl::Seconds(1), absl::Seconds(20), &c.telemetry_interval},
   };
   for (const Item& item : items) {
     if (absl::Status s = Duration(v, item.name, item.min, item.max, item.out); !s.ok()) {

@@ -122,6 +122,9 @@ struct AgentConfig {
   std::optional<std::string> instance_type = {};      // BERTH_INSTANCE_TYPE
   ListenAddress introspection_address = {"127.0.0.1", 51678};  // BERTH_INTROSPECTION_ADDR
   ListenAddress metadata_address = {"127.0.0.1", 51679};       // BERTH_METADATA_ADDR
+  // BERTH_TELEMETRY_INTERVAL: how often utilization goes to berth-control
+  // (1s–20s; off with ECS_DISABLE_METRICS).
+  absl::Duration telemetry_interval = absl::Seconds(20);
   // The helper programs, when given (absolute paths); "" means the agent
   // looks for them itself (next to its binary, ..., /usr/libexec/berth).
   std::string init_path;    // BERTH_INIT_PATH: berth-init

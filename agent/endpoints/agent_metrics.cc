@@ -21,6 +21,7 @@ constexpr std::string_view kLaunchFailures = "berth_agent_task_launch_failures_t
 constexpr std::string_view kReports = "berth_agent_state_reports_total";
 constexpr std::string_view kReportsQueued = "berth_agent_state_reports_queued";
 constexpr std::string_view kPolls = "berth_agent_polls_total";
+constexpr std::string_view kTelemetry = "berth_agent_telemetry_messages_total";
 constexpr std::string_view kRegistration = "berth_agent_registration_state";
 constexpr std::string_view kCgroupEnforcement = "berth_agent_cgroup_enforcement";
 constexpr std::string_view kIntrospection = "berth_agent_introspection_requests_total";
@@ -49,6 +50,9 @@ AgentMetrics::AgentMetrics(const io::TimeSource& time)
   registry_.Declare(kReportsQueued, Type::kGauge,
                     "State changes persisted but not yet acknowledged by berth-control.");
   registry_.Declare(kPolls, Type::kCounter, "Long-poll answers from berth-control, by type.");
+  registry_.Declare(kTelemetry, Type::kCounter,
+                    "Telemetry messages to berth-control, by result (error: failed or dropped "
+                    "unsent; never resent).");
   registry_.Declare(kRegistration, Type::kGauge,
                     "1 for the registration state the agent is in, 0 for states it was in.");
   registry_.Declare(kCgroupEnforcement, Type::kGauge,
@@ -63,6 +67,8 @@ AgentMetrics::AgentMetrics(const io::TimeSource& time)
   registry_.Add(kReports, L("result", "sent"), 0);
   registry_.Add(kReports, L("result", "failed"), 0);
   registry_.Set(kReportsQueued, {}, 0);
+  registry_.Add(kTelemetry, L("result", "ok"), 0);
+  registry_.Add(kTelemetry, L("result", "error"), 0);
   registry_.Set(kCgroupEnforcement, {}, 0);
 }
 

@@ -12,6 +12,8 @@
 //   berth_agent_state_reports_total{result}          sent | failed (each attempt)
 //   berth_agent_state_reports_queued                 gauge, changes not yet acknowledged
 //   berth_agent_polls_total{answer}                  long-poll answers by type
+//   berth_agent_telemetry_messages_total{result}     ok | error (main.cc feeds it from
+//                                                    TelemetryPublisher::stats())
 //   berth_agent_registration_state{state}            gauge, 1 for the current state, 0
 //                                                    for states seen before
 //   berth_agent_cgroup_enforcement                   gauge, 1 when limits are enforced

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kTargetPrefix = "AmazonEC2ContainerServiceV20141113.";
 constexpr std::string_view kPollPath = "/agent/v1/poll";
+constexpr std::string_view kMetricsPath = "/agent/v1/metrics";
 
 absl::Status MemberError(std::string_view member, std::string_view what) {
   return absl::InvalidArgumentError(
@@ -50,6 +51,24 @@ absl::StatusOr<uint64_t> UintMember(const boost::json::object& object, std::stri
     return static_cast<uint64_t>(v->get_int64());
   }
   return MemberError(path, "is not a non-negative integer");
+}
+
+// A usable base URL from the answer's `key`, without trailing '/'; "" when
+// the member is missing, not a string or not an http(s) URL.
+std::string EndpointMember(const boost::json::object& answer, std::string_view key) {
+  const boost::json::value* e =
+      answer.if_contains(boost::json::string_view(key.data(), key.size()));
+  if (e == nullptr || !e->is_string()) {
+    return "";
+  }
+  std::string endpoint(e->get_string());
+  if (endpoint.empty() || !SplitUrl(endpoint).ok()) {
+    return "";
+  }
+  while (endpoint.back() == '/') {
+    endpoint.pop_back();
+  }
+  return endpoint;
 }
 
 }  // namespace
@@ -212,53 +231,69 @@ void ControlClient::RegisterContainerInstance(
        });
 }
 
-void ControlClient::DiscoverPollEndpoint(const std::string& instance_arn,
-                                         absl::AnyInvocable<void(std::string endpoint)> done) {
+void ControlClient::DiscoverEndpoints(const std::string& instance_arn,
+                                      absl::AnyInvocable<void(DiscoveredEndpoints)> done) {
   const absl::Duration now = loop_.time().Monotonic();
-  if (endpoint_.has_value() && now - endpoint_fetched_at_ < options_.endpoint_cache_ttl) {
-    std::string endpoint = *endpoint_;
-    loop_.Post([done = std::move(done), endpoint]() mutable { done(endpoint); });
+  if (endpoints_.has_value() && now - endpoints_fetched_at_ < options_.endpoint_cache_ttl) {
+    loop_.Post([done = std::move(done), endpoints = *endpoints_]() mutable { done(endpoints); });
     return;
+  }
+  discover_waiters_.push_back(std::move(done));
+  if (discover_waiters_.size() > 1) {
+    return;  // a call is in flight: its answer serves this caller too
   }
   boost::json::object body;
   body["containerInstance"] = instance_arn;
   body["cluster"] = options_.cluster;
   Call("DiscoverPollEndpoint", ecs::ToJsonText(body),
-       [this, alive = std::weak_ptr<bool>(alive_),
-        done = std::move(done)](absl::StatusOr<std::string> answer) mutable {
+       [this, alive = std::weak_ptr<bool>(alive_)](absl::StatusOr<std::string> answer) mutable {
          if (alive.expired()) {
            return;
          }
-         std::string endpoint;
+         DiscoveredEndpoints endpoints;
          if (answer.ok()) {
            absl::StatusOr<boost::json::value> json = ecs::ParseJson(*answer);
            if (json.ok() && json->is_object()) {
-             if (const boost::json::value* e = json->get_object().if_contains("endpoint");
-                 e != nullptr && e->is_string()) {
-               endpoint = std::string(e->get_string());
-             }
+             endpoints.poll = EndpointMember(json->get_object(), "endpoint");
+             endpoints.telemetry = EndpointMember(json->get_object(), "telemetryEndpoint");
            }
-           if (endpoint.empty() || !SplitUrl(endpoint).ok()) {
+           if (endpoints.poll.empty()) {
              answer = absl::InvalidArgumentError(absl::StrCat(
                  "failed to DiscoverPollEndpoint: the answer has no usable endpoint: ", *answer));
+           } else if (endpoints.telemetry.empty()) {
+             endpoints.telemetry = endpoints.poll;
            }
          }
          if (answer.ok()) {
-           while (endpoint.back() == '/') {
-             endpoint.pop_back();
-           }
-           endpoint_ = endpoint;
-           endpoint_fetched_at_ = loop_.time().Monotonic();
-         } else if (endpoint_.has_value()) {
-           LOG(WARNING) << answer.status() << "; using the expired endpoint " << *endpoint_;
-           endpoint = *endpoint_;
+           endpoints_ = endpoints;
+           endpoints_fetched_at_ = loop_.time().Monotonic();
+         } else if (endpoints_.has_value()) {
+           LOG(WARNING) << answer.status() << "; using the expired endpoint " << endpoints_->poll;
+           endpoints = *endpoints_;
          } else {
-           LOG(WARNING) << answer.status() << "; polling ECS_BACKEND_HOST "
-                        << options_.backend_url;
-           endpoint = options_.backend_url;
+           LOG(WARNING) << answer.status() << "; using ECS_BACKEND_HOST " << options_.backend_url;
+           endpoints = {options_.backend_url, options_.backend_url};
          }
-         done(std::move(endpoint));
+         std::vector<absl::AnyInvocable<void(DiscoveredEndpoints)>> waiters;
+         waiters.swap(discover_waiters_);
+         for (auto& waiter : waiters) {
+           waiter(endpoints);
+         }
        });
+}
+
+void ControlClient::DiscoverPollEndpoint(const std::string& instance_arn,
+                                         absl::AnyInvocable<void(std::string endpoint)> done) {
+  DiscoverEndpoints(instance_arn, [done = std::move(done)](DiscoveredEndpoints e) mutable {
+    done(std::move(e.poll));
+  });
+}
+
+void ControlClient::DiscoverTelemetryEndpoint(const std::string& instance_arn,
+                                              absl::AnyInvocable<void(std::string endpoint)> done) {
+  DiscoverEndpoints(instance_arn, [done = std::move(done)](DiscoveredEndpoints e) mutable {
+    done(std::move(e.telemetry));
+  });
 }
 
 void ControlClient::SubmitTaskStateChange(const TaskChange& change,
@@ -290,6 +325,25 @@ void ControlClient::Poll(const std::string& endpoint, const PollRequest& poll,
     }
     done(DecodePollAnswer(response->body));
   });
+}
+
+void ControlClient::PublishMetrics(const std::string& endpoint, std::string body,
+                                   absl::Duration timeout,
+                                   absl::AnyInvocable<void(absl::Status)> done) {
+  io::HttpClientRequest request;
+  request.method = "POST";
+  request.url = absl::StrCat(endpoint, Absl(kMetricsPath));
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = std::move(body);
+  request.timeout = timeout;
+  Send(std::move(request),
+       [done = std::move(done)](absl::StatusOr<io::HttpClientResponse> response) mutable {
+         if (!response.ok()) {
+           done(response.status());
+           return;
+         }
+         done(ControlStatus(*response, "PublishMetrics"));
+       });
 }
 
 }  // namespace berth::agent

@@ -3,9 +3,10 @@
 
 // The agent's calls to berth-control (docs/agent-protocol.md): ECS JSON 1.1
 // operations on `POST /` (X-Amz-Target AmazonEC2ContainerServiceV20141113.<Op>,
-// Content-Type application/x-amz-json-1.1) and the long poll on
-// `POST /agent/v1/poll`, every one SigV4-signed (service "ecs"). Errors come
-// back as control_error.h describes. Loop thread only.
+// Content-Type application/x-amz-json-1.1), the long poll on
+// `POST /agent/v1/poll` and telemetry on `POST /agent/v1/metrics`, every one
+// SigV4-signed (service "ecs"). Errors come back as control_error.h
+// describes. Loop thread only.
 
 #include <cstdint>
 #include <memory>
@@ -66,6 +67,12 @@ struct PollRequest {
   uint64_t ack = 0;
 };
 
+// DiscoverPollEndpoint's answer: base URLs without a trailing '/'.
+struct DiscoveredEndpoints {
+  std::string poll;       // "endpoint"
+  std::string telemetry;  // "telemetryEndpoint"; the poll endpoint when the answer has none
+};
+
 // Decodes a poll answer's body; InvalidArgument naming the member.
 absl::StatusOr<PollAnswer> DecodePollAnswer(std::string_view body);
 std::string EncodePollRequest(const PollRequest& request);
@@ -87,11 +94,18 @@ class ControlClient {
   void RegisterContainerInstance(std::string body,
                                  absl::AnyInvocable<void(absl::StatusOr<RegisteredInstance>)> done);
 
-  // The poll endpoint's base URL: the cached answer while it is younger than
-  // endpoint_cache_ttl, else a DiscoverPollEndpoint call; if that fails, the
-  // expired cached answer, else backend_url. Never fails.
+  // DiscoverPollEndpoint's base URLs: the cached answer while it is younger
+  // than endpoint_cache_ttl, else a DiscoverPollEndpoint call (callers that
+  // ask while one is in flight share it); if that fails, the expired cached
+  // answer, else backend_url for both. Never fails.
+  void DiscoverEndpoints(const std::string& instance_arn,
+                         absl::AnyInvocable<void(DiscoveredEndpoints endpoints)> done);
+  // DiscoverEndpoints' poll endpoint.
   void DiscoverPollEndpoint(const std::string& instance_arn,
                             absl::AnyInvocable<void(std::string endpoint)> done);
+  // DiscoverEndpoints' telemetry endpoint.
+  void DiscoverTelemetryEndpoint(const std::string& instance_arn,
+                                 absl::AnyInvocable<void(std::string endpoint)> done);
 
   // SubmitTaskStateChange with agent/task's body.
   void SubmitTaskStateChange(const TaskChange& change, absl::AnyInvocable<void(absl::Status)> done);
@@ -101,6 +115,12 @@ class ControlClient {
   void Poll(const std::string& endpoint, const PollRequest& request, absl::Duration timeout,
             absl::AnyInvocable<void(absl::StatusOr<PollAnswer>)> done);
 
+  // POST <endpoint>/agent/v1/metrics with a PublishMetricsRequest-shaped
+  // `body` (application/json); OK on 2xx (the acknowledgement's content is
+  // not checked: telemetry keeps no acknowledgement state).
+  void PublishMetrics(const std::string& endpoint, std::string body, absl::Duration timeout,
+                      absl::AnyInvocable<void(absl::Status)> done);
+
  private:
   // Signs and sends; `done` gets the response of any status.
   void Send(io::HttpClientRequest request,
@@ -109,8 +129,10 @@ class ControlClient {
   io::EventLoop& loop_;
   HttpTransport& http_;
   ControlClientOptions options_;
-  std::optional<std::string> endpoint_;
-  absl::Duration endpoint_fetched_at_;
+  std::optional<DiscoveredEndpoints> endpoints_;
+  absl::Duration endpoints_fetched_at_;
+  // Callers waiting for the DiscoverPollEndpoint call in flight.
+  std::vector<absl::AnyInvocable<void(DiscoveredEndpoints)>> discover_waiters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -165,7 +165,7 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
   ++stats_.rounds;
   std::vector<Target> targets = targets_();
   struct Result {
-    std::string runtime_id;
+    Target target;
     absl::StatusOr<ContainerSample> sample;
   };
   struct RoundResult {
@@ -200,8 +200,8 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
         }
         round.results.reserve(targets.size());
         for (const Target& t : targets) {
-          round.results.push_back({t.runtime_id, SampleCgroup(t.cgroup_dir, bpf ? &*bpf : nullptr,
-                                                              host_cpu, now)});
+          round.results.push_back(
+              {t, SampleCgroup(t.cgroup_dir, bpf ? &*bpf : nullptr, host_cpu, now)});
         }
         return round;
       },
@@ -214,23 +214,40 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
         std::vector<Result>& results = round.results;
         std::map<std::string, History, std::less<>> next;
         for (Result& r : results) {
-          History& h = next[r.runtime_id];
-          auto old = history_.find(r.runtime_id);
+          const std::string& id = r.target.runtime_id;
+          History& h = next[id];
+          auto old = history_.find(id);
           if (old != history_.end()) h = std::move(old->second);
+          h.sampled = false;
           if (!r.sample.ok()) {
             ++stats_.failures;
             if (stats_.failures <= 10) {
-              LOG(INFO) << "stats of " << r.runtime_id << ": " << r.sample.status();
+              LOG(INFO) << "stats of " << id << ": " << r.sample.status();
             }
             continue;
           }
           ++stats_.samples;
+          h.target = std::move(r.target);
           h.previous = std::move(h.latest);
           h.latest = *std::move(r.sample);
+          h.sampled = true;
         }
         history_ = std::move(next);  // containers no longer running are forgotten
+        if (round_observer_) round_observer_();
         if (done) done();
       });
+}
+
+void StatsCollector::SetRoundObserver(absl::AnyInvocable<void()> observer) {
+  round_observer_ = std::move(observer);
+}
+
+void StatsCollector::ForEachSampled(SampledFn fn) const {
+  for (const auto& [id, h] : history_) {
+    if (h.sampled && h.latest.has_value()) {
+      fn(h.target, *h.latest, h.previous.has_value() ? &*h.previous : nullptr);
+    }
+  }
 }
 
 const ContainerSample* StatsCollector::Latest(std::string_view runtime_id) const {

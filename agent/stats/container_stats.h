@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bpf/accounting_programs.h"
@@ -87,6 +88,11 @@ class StatsCollector {
   struct Target {
     std::string runtime_id;
     std::string cgroup_dir;
+    // Whose container it is (telemetry); empty when the caller does not say.
+    std::string task_arn = {};
+    std::string task_family = {};
+    std::string task_version = {};  // the task definition's revision
+    std::string container_name = {};
   };
   struct Options {
     absl::Duration interval = absl::Seconds(10);  // ECS_POLLING_METRICS_WAIT_DURATION
@@ -112,6 +118,16 @@ class StatsCollector {
   const ContainerSample* Latest(std::string_view runtime_id) const;
   const ContainerSample* Previous(std::string_view runtime_id) const;
 
+  // Called on the loop after each round's samples are stored (before that
+  // round's SampleNow `done`). One observer; a new one replaces it.
+  void SetRoundObserver(absl::AnyInvocable<void()> observer);
+  // Every container sampled in the last round, in runtime id order: its
+  // target as that round named it, the round's sample and the one before
+  // (nullptr for its first). Containers whose read failed are left out.
+  using SampledFn = absl::FunctionRef<void(const Target& target, const ContainerSample& latest,
+                                           const ContainerSample* previous)>;
+  void ForEachSampled(SampledFn fn) const;
+
   struct Stats {
     uint64_t rounds = 0;
     uint64_t samples = 0;
@@ -122,8 +138,10 @@ class StatsCollector {
 
  private:
   struct History {
+    Target target;
     std::optional<ContainerSample> latest;
     std::optional<ContainerSample> previous;
+    bool sampled = false;  // `latest` comes from the last round
   };
   void Round(absl::AnyInvocable<void()> done);
 
@@ -132,6 +150,7 @@ class StatsCollector {
   const bpf::AccountingPrograms* accounting_;
   const Options options_;
   std::function<std::vector<Target>()> targets_;
+  absl::AnyInvocable<void()> round_observer_;
   std::map<std::string, History, std::less<>> history_;
   Stats stats_;
   io::TimerId timer_ = 0;

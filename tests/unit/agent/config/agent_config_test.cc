@@ -342,6 +342,23 @@ TEST(AgentConfigTest, DurationsWithAmazonsMaximums) {
   Error("ECS_POLLING_METRICS_WAIT_DURATION", "21s");
 }
 
+TEST(AgentConfigTest, TelemetryIntervalIsAGoDurationFromOneToTwentySeconds) {
+  EXPECT_EQ(Load({}).telemetry_interval, absl::Seconds(20));
+  EXPECT_EQ(Load({{"BERTH_TELEMETRY_INTERVAL", "1s"}}).telemetry_interval, absl::Seconds(1));
+  EXPECT_EQ(Load({}, {{"BERTH_TELEMETRY_INTERVAL", "2.5s"}}).telemetry_interval,
+            absl::Milliseconds(2500));
+  EXPECT_EQ(Load({{"BERTH_TELEMETRY_INTERVAL", "20s"}}).telemetry_interval, absl::Seconds(20));
+  EXPECT_THAT(Load({}, {{"BERTH_TELEMETRY_INTERVAL", "5s"}}).ignored_variables, IsEmpty());
+  EXPECT_EQ(Error("BERTH_TELEMETRY_INTERVAL", "999ms"),
+            "invalid BERTH_TELEMETRY_INTERVAL '999ms': expected a duration from 1s to 20s, "
+            "written as Go does (30s, 1m30s, 3h, 500ms)");
+  EXPECT_THAT(Error("BERTH_TELEMETRY_INTERVAL", "21s"), HasSubstr("from 1s to 20s"));
+  EXPECT_THAT(Error("BERTH_TELEMETRY_INTERVAL", "0"), HasSubstr("from 1s to 20s"));
+  EXPECT_THAT(Error("BERTH_TELEMETRY_INTERVAL", "10"),
+              HasSubstr("written as Go does (30s, 1m30s, 3h, 500ms)"));
+  Error("BERTH_TELEMETRY_INTERVAL", "soon");
+}
+
 TEST(AgentConfigTest, LoggingDrivers) {
   AgentConfig c = Load({{"ECS_AVAILABLE_LOGGING_DRIVERS", R"(["json-file","awslogs","none","json-file"])"}});
   EXPECT_THAT(c.available_logging_drivers, ElementsAre("json-file", "awslogs", "none"));

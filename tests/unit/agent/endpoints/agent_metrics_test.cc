@@ -70,6 +70,9 @@ TEST_F(AgentMetricsTest, EmptyAgentIsValidAndShowsZeros) {
   EXPECT_EQ(FormatProblem(text), "") << text;
   EXPECT_THAT(text, HasSubstr("\nberth_agent_task_launches_total 0\n"));
   EXPECT_THAT(text, HasSubstr("\nberth_agent_state_reports_total{result=\"failed\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("\nberth_agent_telemetry_messages_total{result=\"ok\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("\nberth_agent_telemetry_messages_total{result=\"error\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE berth_agent_telemetry_messages_total counter\n"));
   EXPECT_THAT(text, HasSubstr("\nberth_agent_cgroup_enforcement 0\n"));
   EXPECT_THAT(text, HasSubstr("\nberth_agent_tasks{status=\"NONE\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("\nberth_agent_tasks{status=\"STOPPED\"} 0\n"));

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/session/backoff.h"
 #include "agent/session/control_error.h"
@@ -183,6 +184,73 @@ TEST_F(ControlClientTest, PollEndpointFallsBackToTheExpiredAnswerThenToTheBacken
   plane_.ScriptError("DiscoverPollEndpoint", 500, "ServerException");
   EXPECT_EQ(Discover(), "http://10.0.0.1:9000");
   EXPECT_EQ(plane_.CallCount("DiscoverPollEndpoint"), 3u);
+}
+
+TEST_F(ControlClientTest, TheTelemetryEndpointComesFromTheSameCachedAnswer) {
+  plane_.set_poll_endpoint("http://10.0.0.1:9000");
+  plane_.set_telemetry_endpoint("http://10.0.0.9:9100/");
+  std::optional<std::string> telemetry;
+  client_->DiscoverTelemetryEndpoint("arn:ci", [&](std::string e) { telemetry = e; });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(telemetry, "http://10.0.0.9:9100");
+  EXPECT_EQ(Discover(), "http://10.0.0.1:9000");
+  EXPECT_EQ(plane_.CallCount("DiscoverPollEndpoint"), 1u);
+  // An answer without a usable telemetryEndpoint: the poll endpoint.
+  loop_.AdvanceTime(absl::Hours(12));
+  plane_.set_telemetry_endpoint("not a url");
+  telemetry.reset();
+  client_->DiscoverTelemetryEndpoint("arn:ci", [&](std::string e) { telemetry = e; });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(telemetry, "http://10.0.0.1:9000");
+  // A failed discovery with nothing cached: ECS_BACKEND_HOST for both.
+  ControlClient fresh(loop_, transport_, client_->options());
+  plane_.ScriptError("DiscoverPollEndpoint", 500, "ServerException");
+  telemetry.reset();
+  fresh.DiscoverTelemetryEndpoint("arn:ci", [&](std::string e) { telemetry = e; });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(telemetry, testing::kBackend);
+}
+
+TEST_F(ControlClientTest, CallersAskingWhileADiscoveryIsInFlightShareIt) {
+  plane_.set_poll_endpoint("http://10.0.0.1:9000");
+  std::vector<std::string> answers;
+  client_->DiscoverPollEndpoint("arn:ci", [&](std::string e) { answers.push_back(e); });
+  client_->DiscoverTelemetryEndpoint("arn:ci", [&](std::string e) { answers.push_back(e); });
+  client_->DiscoverPollEndpoint("arn:ci", [&](std::string e) { answers.push_back(e); });
+  EXPECT_TRUE(answers.empty()) << "answered inside the call";
+  loop_.RunUntilIdle();
+  EXPECT_EQ(answers, std::vector<std::string>(3, "http://10.0.0.1:9000"));
+  EXPECT_EQ(plane_.CallCount("DiscoverPollEndpoint"), 1u);
+}
+
+TEST_F(ControlClientTest, PublishMetricsIsASignedJsonPostToAgentV1Metrics) {
+  std::optional<absl::Status> result;
+  client_->PublishMetrics("http://telemetry.invalid:9100", R"({"metadata":{"messageId":"m1"}})",
+                          absl::Seconds(7), [&](absl::Status s) { result = s; });
+  EXPECT_FALSE(result.has_value()) << "answered inside the call";
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok()) << *result;
+  const auto& sent = transport_.sent().back();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url, "http://telemetry.invalid:9100/agent/v1/metrics");
+  EXPECT_EQ(sent.timeout, absl::Seconds(7));
+  EXPECT_EQ(io::FindHeader(sent.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(io::FindHeader(sent.headers, "X-Amz-Target"), "");
+  EXPECT_EQ(plane_.CallCount("PublishMetrics"), 1u);
+  EXPECT_EQ(plane_.auth_failures(), 0);
+  EXPECT_EQ(plane_.unsigned_requests(), 0);
+
+  plane_.ScriptError("PublishMetrics", 400, "InvalidParameterException", "taskMetrics[0]");
+  result.reset();
+  client_->PublishMetrics("http://telemetry.invalid:9100", "{}", absl::Seconds(7),
+                          [&](absl::Status s) { result = s; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EcsErrorName(*result), "InvalidParameterException");
+  EXPECT_EQ(result->message(),
+            "failed to PublishMetrics: InvalidParameterException: taskMetrics[0]");
 }
 
 TEST_F(ControlClientTest, PollSendsItsRequestAndDecodesTheAnswer) {

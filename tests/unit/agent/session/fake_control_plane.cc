@@ -45,6 +45,9 @@ void FakeControlPlane::Handle(io::HttpRequest request, Respond respond) {
   std::string op;
   if (request.path() == "/agent/v1/poll") {
     op = "Poll";
+  } else if (request.path() == "/agent/v1/metrics" &&
+             request.Header("Content-Type") == "application/json") {
+    op = "PublishMetrics";
   } else if (request.path() == "/" &&
              absl::StartsWith(Absl(request.Header("X-Amz-Target")), Absl(kTargetPrefix)) &&
              request.Header("Content-Type") == "application/x-amz-json-1.1") {
@@ -78,9 +81,27 @@ void FakeControlPlane::Handle(io::HttpRequest request, Respond respond) {
         200, absl::StrCat(R"({"containerInstance":{"containerInstanceArn":")", arn,
                           R"(","status":"ACTIVE"}})")));
   } else if (op == "DiscoverPollEndpoint") {
+    std::optional<std::string> telemetry =
+        telemetry_endpoint_set_ ? telemetry_endpoint_ : std::optional(poll_endpoint_);
+    std::string answer = absl::StrCat(R"({"endpoint":")", poll_endpoint_, "\"");
+    if (telemetry.has_value()) {
+      absl::StrAppend(&answer, R"(,"telemetryEndpoint":")", *telemetry, "\"");
+    }
+    respond(io::HttpResponse::Json(200, answer + "}"));
+  } else if (op == "PublishMetrics" && hold_metrics_) {
+    held_metrics_.push_back(std::move(respond));
+  } else if (op == "PublishMetrics") {
+    std::string id;
+    const boost::json::value* metadata =
+        body->is_object() ? body->get_object().if_contains("metadata") : nullptr;
+    if (metadata != nullptr && metadata->is_object()) {
+      if (const boost::json::value* m = metadata->get_object().if_contains("messageId");
+          m != nullptr && m->is_string()) {
+        id = std::string(m->get_string());
+      }
+    }
     respond(io::HttpResponse::Json(
-        200, absl::StrCat(R"({"endpoint":")", poll_endpoint_, R"(","telemetryEndpoint":")",
-                          poll_endpoint_, R"("})")));
+        200, absl::StrCat(R"({"type":"AckPublishMetric","messageId":")", id, R"("})")));
   } else if (op == "SubmitTaskStateChange") {
     if (hold_reports_) {
       held_reports_.push_back(HeldReport{*body, std::move(respond)});

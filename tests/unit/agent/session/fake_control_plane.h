@@ -33,7 +33,7 @@ class FakeControlPlane {
   using Respond = absl::AnyInvocable<void(io::HttpResponse)>;
 
   struct Call {
-    std::string op;  // the X-Amz-Target operation, or "Poll"
+    std::string op;  // the X-Amz-Target operation, "Poll" or "PublishMetrics"
     boost::json::value body;
     absl::Duration at;  // the loop's monotonic time
   };
@@ -42,7 +42,9 @@ class FakeControlPlane {
 
   void Handle(io::HttpRequest request, Respond respond);
 
-  // The next call of `op` gets this answer ("Poll" for the long poll).
+  // The next call of `op` gets this answer ("Poll" for the long poll,
+  // "PublishMetrics" for POST /agent/v1/metrics, which is otherwise answered
+  // 200 AckPublishMetric).
   void Script(const std::string& op, io::HttpResponse response);
   void ScriptError(const std::string& op, int status, const std::string& type,
                    const std::string& message = "scripted");
@@ -52,6 +54,10 @@ class FakeControlPlane {
   // When set, SubmitTaskStateChange calls are held (HeldReports) instead of
   // answered 200.
   void HoldReports(bool hold) { hold_reports_ = hold; }
+  // When set, PublishMetrics calls are held (held_metrics) instead of
+  // answered.
+  void HoldMetrics(bool hold) { hold_metrics_ = hold; }
+  std::deque<Respond>& held_metrics() { return held_metrics_; }
 
   std::vector<Call> Calls(const std::string& op) const;
   size_t CallCount(const std::string& op) const { return Calls(op).size(); }
@@ -69,6 +75,12 @@ class FakeControlPlane {
   std::deque<HeldReport>& held_reports() { return held_reports_; }
 
   void set_poll_endpoint(std::string endpoint) { poll_endpoint_ = std::move(endpoint); }
+  // DiscoverPollEndpoint's telemetryEndpoint: the poll endpoint unless set;
+  // std::nullopt leaves the member out.
+  void set_telemetry_endpoint(std::optional<std::string> endpoint) {
+    telemetry_endpoint_ = std::move(endpoint);
+    telemetry_endpoint_set_ = true;
+  }
   void set_instance_arn(std::string arn) { instance_arn_ = std::move(arn); }
 
  private:
@@ -79,9 +91,13 @@ class FakeControlPlane {
   std::deque<Respond> held_polls_;
   std::deque<HeldReport> held_reports_;
   bool hold_reports_ = false;
+  std::deque<Respond> held_metrics_;
+  bool hold_metrics_ = false;
   int auth_failures_ = 0;
   int unsigned_requests_ = 0;
   std::string poll_endpoint_ = "http://poll.invalid:8080";
+  std::optional<std::string> telemetry_endpoint_;
+  bool telemetry_endpoint_set_ = false;
   std::string instance_arn_ =
       "arn:aws:ecs:us-east-1:000000000000:container-instance/default/0123456789abcdef";
 };

@@ -166,5 +166,67 @@ TEST_F(CollectorTest, KeepsTheLastTwoSamplesOfRunningContainersOnly) {
   EXPECT_EQ(collector_->stats().samples, 5u);
 }
 
+TEST_F(CollectorTest, TheObserverSeesEachRoundsSamplesWithTheirTargets) {
+  std::vector<StatsCollector::Target> targets = {
+      {.runtime_id = "a",
+       .cgroup_dir = FullCgroup(dir_, "a"),
+       .task_arn = "arn:aws:ecs:us-east-1:000000000000:task/default/t1",
+       .task_family = "web",
+       .task_version = "3",
+       .container_name = "front"},
+      {.runtime_id = "gone", .cgroup_dir = dir_.path() + "/gone"}};
+  dir_.WriteFile("stat", "cpu  1 0 0 0 0 0 0 0\n");
+  collector_ = std::make_unique<StatsCollector>(
+      loop_, *pool_, nullptr,
+      StatsCollector::Options{.interval = absl::Seconds(10), .proc_stat = dir_.path() + "/stat"},
+      [&] { return targets; });
+  struct Seen {
+    std::string runtime_id;
+    std::string task_arn;
+    std::string container_name;
+    uint64_t cpu_ns;
+    std::optional<uint64_t> previous_cpu_ns;
+  };
+  std::vector<std::vector<Seen>> rounds;
+  bool done_ran_first = false;
+  collector_->SetRoundObserver([&] {
+    std::vector<Seen>& seen = rounds.emplace_back();
+    collector_->ForEachSampled([&](const StatsCollector::Target& target,
+                                   const ContainerSample& latest, const ContainerSample* previous) {
+      EXPECT_EQ(&latest, collector_->Latest(target.runtime_id)) << "stored before it is called";
+      seen.push_back({target.runtime_id, target.task_arn, target.container_name,
+                      latest.cpu_usage_ns,
+                      previous ? std::optional(previous->cpu_usage_ns) : std::nullopt});
+    });
+  });
+  collector_->SampleNow([&] { done_ran_first = rounds.empty(); });
+  for (int i = 0; i < 5000 && rounds.empty(); ++i) {
+    loop_.RunUntilIdle();
+    if (rounds.empty()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(done_ran_first);
+  ASSERT_EQ(rounds.size(), 1u);
+  // The unreadable cgroup is left out.
+  ASSERT_EQ(rounds[0].size(), 1u);
+  EXPECT_EQ(rounds[0][0].runtime_id, "a");
+  EXPECT_EQ(rounds[0][0].task_arn, "arn:aws:ecs:us-east-1:000000000000:task/default/t1");
+  EXPECT_EQ(rounds[0][0].container_name, "front");
+  EXPECT_EQ(rounds[0][0].previous_cpu_ns, std::nullopt);
+  dir_.WriteFile("a/cpu.stat", "usage_usec 3000000\nuser_usec 1\nsystem_usec 1\n");
+  Round();
+  ASSERT_EQ(rounds.size(), 2u);
+  ASSERT_EQ(rounds[1].size(), 1u);
+  EXPECT_EQ(rounds[1][0].cpu_ns, 3'000'000'000u);
+  EXPECT_EQ(rounds[1][0].previous_cpu_ns, 2'500'000'000u);
+  // A container whose read fails in a round is not listed for that round,
+  // though its older sample is kept.
+  std::filesystem::remove_all(dir_.path() + "/a");
+  Round();
+  ASSERT_EQ(rounds.size(), 3u);
+  EXPECT_TRUE(rounds[2].empty());
+  EXPECT_NE(collector_->Latest("a"), nullptr);
+}
+
 }  // namespace
 }  // namespace berth::agent::stats
