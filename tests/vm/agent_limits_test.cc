@@ -9,29 +9,46 @@
 //     container (its sibling, stopped with the task, keeps a clean record);
 //   - cpu units 1024 vs 512 on one contended CPU: CPU time 2.0 ± 0.3 apart;
 //   - the files the agent wrote are the ECS conversions (cpu.weight 39 / 20,
-//     memory.max, memory.low, the task's cpu.max and pids.max).
+//     memory.max, memory.low, the task's cpu.max and pids.max);
+//   - the stats path (issue 7): the eBPF accounting tracks the container's
+//     cgroup through the driver's CgroupTracker, the StatsCollector samples
+//     it every second, and the Docker stats JSON of the task metadata
+//     endpoint has memory_stats.limit = the hard limit, a usage, a moving
+//     total_usage, online_cpus, with the eBPF CPU time within 5 % of cpu.stat.
 
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/driver/cgroup_tracker.h"
 #include "agent/driver/real_driver.h"
+#include "agent/endpoints/docker_stats.h"
 #include "agent/engine/task_engine.h"
 #include "agent/images/image_store.h"
 #include "agent/state/agent_state_store.h"
 #include "agent/state/state_sink.h"
+#include "agent/stats/container_stats.h"
 #include "agent/task/task_spec.h"
+#include "boost/json.hpp"
+#include "bpf/accounting_programs.h"
 #include "cgroups/berth_root.h"
 #include "cgroups/mountinfo.h"
 #include "gtest/gtest.h"
@@ -78,6 +95,45 @@ class NullSink final : public EngineSink {
   std::optional<TaskState> last_;
 };
 
+// A number inside nested JSON objects (`path` of keys), without Boost.JSON's
+// throwing accessors; nullopt when a key is missing or it is not a
+// non-negative integer.
+std::optional<uint64_t> JsonUint(const boost::json::object& root,
+                                 std::initializer_list<std::string_view> path) {
+  const boost::json::object* o = &root;
+  const boost::json::value* v = nullptr;
+  for (std::string_view key : path) {
+    if (o == nullptr) return std::nullopt;
+    v = o->if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    o = v->if_object();
+  }
+  if (v == nullptr) return std::nullopt;
+  if (const uint64_t* u = v->if_uint64(); u != nullptr) return *u;
+  if (const int64_t* i = v->if_int64(); i != nullptr && *i >= 0) return static_cast<uint64_t>(*i);
+  return std::nullopt;
+}
+
+// The driver's CgroupTracker (as agent/main.cc's AccountingTracker): passes
+// each container cgroup to the eBPF accounting once a test has loaded it,
+// and keeps the last failure for the test to check.
+class ForwardingTracker final : public CgroupTracker {
+ public:
+  void Track(uint64_t cgroup_id) override {
+    if (programs_ == nullptr) return;
+    ++tracked_;
+    if (absl::Status s = programs_->Track(cgroup_id); !s.ok()) last_error_ = s;
+  }
+  void set_programs(bpf::AccountingPrograms* programs) { programs_ = programs; }
+  int tracked() const { return tracked_; }
+  const absl::Status& last_error() const { return last_error_; }
+
+ private:
+  bpf::AccountingPrograms* programs_ = nullptr;
+  int tracked_ = 0;
+  absl::Status last_error_;
+};
+
 class AgentLimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -101,9 +157,9 @@ class AgentLimitsTest : public ::testing::Test {
       layout = prebuilt;
     } else {
       layout = work_ + "/image";
-      const std::string cmd = absl::StrCat("bash " BERTH_SOURCE_DIR
-                                           "/tests/fixtures/make-busybox-image.sh '",
-                                           layout, "' latest >/dev/null 2>&1");
+      const std::string cmd =
+          absl::StrCat("bash " BERTH_SOURCE_DIR "/tests/fixtures/make-busybox-image.sh '", layout,
+                       "' latest >/dev/null 2>&1");
       ASSERT_EQ(std::system(cmd.c_str()), 0) << "failed to build the busybox image";
     }
     image_ = absl::StrCat("oci:", layout, ":latest");
@@ -128,6 +184,7 @@ class AgentLimitsTest : public ::testing::Test {
     driver_options.data_dir = work_ + "/data";
     driver_options.task_pids_limit = 64;
     driver_options.shim_path = BERTH_SHIM_PATH;  // the host's build (static), through 9p
+    driver_options.cgroup_tracker = &tracker_;
     driver_ = std::make_unique<RealDriver>(*loop_, *pool_, *images_, *root_, driver_options);
     state_sink_ = std::make_unique<StateSink>(*store_, [](TaskChange) {});
     sink_ = std::make_unique<NullSink>(*state_sink_);
@@ -200,6 +257,11 @@ class AgentLimitsTest : public ::testing::Test {
   std::string work_;
   std::string image_;
   std::unique_ptr<io::UringLoop> loop_;
+  // Loaded by the tests that want it. Declared before the pool and the
+  // driver: a stats round reads it on the pool's thread and the driver
+  // tracks through tracker_, so it is destroyed after both.
+  std::unique_ptr<bpf::AccountingPrograms> accounting_;
+  ForwardingTracker tracker_;
   std::unique_ptr<io::WorkerPool> pool_;
   std::unique_ptr<images::ImageStore> images_;
   std::unique_ptr<AgentStateStore> store_;
@@ -289,6 +351,114 @@ TEST_F(AgentLimitsTest, CpuUnits1024And512ShareOneCpuTwoToOne) {
         return t != nullptr && t->known == TaskStatus::kStopped;
       },
       absl::Seconds(60)));
+}
+
+TEST_F(AgentLimitsTest, StatsHaveTheHardLimitAndMovingCpuWithEbpfWithin5Percent) {
+  absl::StatusOr<std::unique_ptr<bpf::AccountingPrograms>> loaded =
+      bpf::AccountingPrograms::Load({.attach_cgroup = root_->cgroup().path()});
+  ASSERT_TRUE(loaded.ok()) << "the eBPF accounting did not load: " << loaded.status();
+  accounting_ = *std::move(loaded);
+  tracker_.set_programs(accounting_.get());
+
+  constexpr uint64_t kHardLimitMiB = 96;
+  ContainerSpec busy = Container("busy", {"sh", "-c", "trap 'exit 0' TERM; while :; do :; done"});
+  busy.memory = kHardLimitMiB;
+  busy.memory_reservation = 32;
+  TaskSpec spec = Spec("0000000000000000000000000000000c", {busy});
+  engine_->Apply(spec);
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        const TaskState* t = engine_->Find(spec.arn);
+        return t != nullptr && t->known == TaskStatus::kRunning;
+      },
+      absl::Seconds(120)))
+      << "the task did not run within 120 s";
+  const std::string runtime_id = engine_->Find(spec.arn)->FindContainer("busy")->runtime_id;
+  ASSERT_FALSE(runtime_id.empty());
+
+  // The driver tracked the container's cgroup, the one it reports running.
+  const std::string cgroup_dir = absl::StrCat(root_->cgroup().path(), "/", spec.id, "/busy");
+  EXPECT_GE(tracker_.tracked(), 1);
+  EXPECT_TRUE(tracker_.last_error().ok()) << tracker_.last_error();
+  absl::StatusOr<uint64_t> cgroup_id = bpf::CgroupId(cgroup_dir);
+  ASSERT_TRUE(cgroup_id.ok()) << cgroup_id.status();
+  EXPECT_TRUE(accounting_->IsTracked(*cgroup_id)) << cgroup_dir;
+  const std::vector<std::pair<std::string, std::string>> running = driver_->RunningCgroups();
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0], std::make_pair(runtime_id, cgroup_dir));
+
+  // The collector as the agent builds it (agent/main.cc), every second.
+  stats::StatsCollector collector(*loop_, *pool_, accounting_.get(), {.interval = absl::Seconds(1)},
+                                  [this] {
+                                    std::vector<stats::StatsCollector::Target> targets;
+                                    for (auto& [id, dir] : driver_->RunningCgroups()) {
+                                      targets.push_back({std::move(id), std::move(dir)});
+                                    }
+                                    return targets;
+                                  });
+  collector.Start();
+  ASSERT_TRUE(
+      RunUntil([&] { return collector.Previous(runtime_id) != nullptr; }, absl::Seconds(30)))
+      << "no two samples of the container within 30 s (rounds " << collector.stats().rounds
+      << ", samples " << collector.stats().samples << ", failures " << collector.stats().failures
+      << ")";
+  const stats::ContainerSample now = *collector.Latest(runtime_id);
+  const stats::ContainerSample before = *collector.Previous(runtime_id);
+  EXPECT_EQ(collector.stats().failures, 0u);
+  EXPECT_EQ(collector.stats().bpf_failures, 0u);
+  ASSERT_TRUE(now.bpf.has_value()) << "the sample has no eBPF figures";
+
+  // The JSON the task metadata endpoint serves at /v4/<id>/stats. Without a
+  // memory.max, limit would be the guest's memory (as Docker), not 96 MiB.
+  struct sysinfo info {};
+  ASSERT_EQ(sysinfo(&info), 0);
+  const uint64_t host_memory = static_cast<uint64_t>(info.totalram) * info.mem_unit;
+  const int online_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  const boost::json::object json =
+      endpoints::DockerStatsJson(now, &before, "ecs-vm-1-busy", runtime_id,
+                                 {.online_cpus = online_cpus, .host_memory_bytes = host_memory});
+  const std::optional<uint64_t> limit = JsonUint(json, {"memory_stats", "limit"});
+  const std::optional<uint64_t> usage = JsonUint(json, {"memory_stats", "usage"});
+  const std::optional<uint64_t> total = JsonUint(json, {"cpu_stats", "cpu_usage", "total_usage"});
+  const std::optional<uint64_t> pretotal =
+      JsonUint(json, {"precpu_stats", "cpu_usage", "total_usage"});
+  const std::optional<uint64_t> cpus = JsonUint(json, {"cpu_stats", "online_cpus"});
+  ASSERT_TRUE(limit && usage && total && pretotal && cpus) << boost::json::serialize(json);
+
+  const uint64_t bpf_ns = now.bpf->on_cpu_ns;
+  const uint64_t stat_ns = now.cpu_usage_ns;
+  const double diff = (static_cast<double>(bpf_ns) - static_cast<double>(stat_ns)) /
+                      static_cast<double>(stat_ns == 0 ? 1 : stat_ns);
+  std::cout << "[ MEASURED ] memory_stats.limit " << *limit << ", usage " << *usage
+            << "; total_usage " << *pretotal << " -> " << *total << " ns over "
+            << absl::ToDoubleSeconds(now.read - before.read) << " s; online_cpus " << *cpus
+            << "; eBPF on-CPU " << bpf_ns << " ns vs cpu.stat " << stat_ns << " ns (" << diff * 100
+            << " %)\n";
+
+  EXPECT_EQ(*limit, kHardLimitMiB << 20) << "96 MiB = 100663296";
+  EXPECT_GT(*usage, 0u);
+  EXPECT_GT(*total, *pretotal) << "the busy loop's CPU time did not move";
+  EXPECT_EQ(*total, bpf_ns) << "total_usage is the eBPF figure when there is one";
+  EXPECT_GE(*cpus, 1u);
+  EXPECT_EQ(*cpus, static_cast<uint64_t>(online_cpus));
+  EXPECT_NEAR(static_cast<double>(bpf_ns), static_cast<double>(stat_ns),
+              0.05 * static_cast<double>(stat_ns))
+      << "eBPF on-CPU time vs cpu.stat usage_usec for the same sample";
+
+  // SIGTERM: the loop's trap exits 0, well before the 5 s stop timeout.
+  engine_->Stop(spec.arn, "test over");
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        const TaskState* t = engine_->Find(spec.arn);
+        return t != nullptr && t->known == TaskStatus::kStopped;
+      },
+      absl::Seconds(60)))
+      << "the task did not stop within 60 s";
+  const ContainerState* c = engine_->Find(spec.arn)->FindContainer("busy");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exit_code, std::optional<int32_t>(0)) << "the loop handles SIGTERM with exit 0";
+  EXPECT_EQ(c->reason, "");
+  EXPECT_FALSE(c->oom_killed);
 }
 
 }  // namespace
