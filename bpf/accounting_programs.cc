@@ -25,6 +25,10 @@
 namespace berth::bpf {
 namespace {
 
+// The kernel's "operation not supported" (ENOTSUPP, 524), which BPF map
+// operations return and <errno.h> does not name.
+constexpr int ENOTSUPP_ = 524;
+
 // libbpf's messages during a Load, kept for the error (libbpf prints to
 // stderr otherwise). libbpf's print callback is process-wide: Loads are
 // serialized.
@@ -282,21 +286,12 @@ absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::R
   absl::flat_hash_map<uint64_t, CgroupUsage> all;
   const int fd = bpf_map__fd(skel_->maps.stats);
   const size_t stride = RoundUp8(sizeof(berth_acct_stats));
-  std::vector<unsigned char> values(stride * static_cast<size_t>(possible_cpus_));
-  uint64_t key = 0;
-  uint64_t next = 0;
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
-      if (errno == ENOENT) continue;  // removed meanwhile
-      return ErrnoStatus(errno, absl::StrCat("read the counters of cgroup ", key));
-    }
+  const size_t cpus = static_cast<size_t>(possible_cpus_);
+  auto add = [&](uint64_t key, const unsigned char* values) {
     CgroupUsage& usage = all[key];
-    for (int cpu = 0; cpu < possible_cpus_; ++cpu) {
+    for (size_t cpu = 0; cpu < cpus; ++cpu) {
       berth_acct_stats s;
-      std::memcpy(&s, values.data() + stride * static_cast<size_t>(cpu), sizeof(s));
+      std::memcpy(&s, values + stride * cpu, sizeof(s));
       usage.on_cpu_ns += s.on_cpu_ns;
       usage.runq_delay_ns += s.runq_delay_ns;
       usage.runq_waits += s.runq_waits;
@@ -306,9 +301,52 @@ absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::R
       usage.tx_packets += s.tx_packets;
       usage.oom_kills += s.oom_kills;
     }
+  };
+  // In batches of 64 entries: a few syscalls for the whole map, not two per
+  // cgroup. A kernel without batch operations (before 5.6) gets the loop.
+  constexpr uint32_t kBatch = 64;
+  std::vector<uint64_t> keys(kBatch);
+  std::vector<unsigned char> values(stride * cpus * kBatch);
+  uint64_t in_batch = 0;
+  uint64_t out_batch = 0;
+  bool first = true;
+  bool batched = true;
+  for (;;) {
+    uint32_t count = kBatch;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
+                                   values.data(), &count, &opts);
+    int e = err != 0 ? errno : 0;
+    if (err != 0 && e != ENOENT) {
+      if (first && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == ENOTSUPP_)) {
+        batched = false;
+        break;
+      }
+      return ErrnoStatus(e, "read the tracked cgroups' counters");
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      add(keys[i], values.data() + stride * cpus * i);
+    }
+    if (e == ENOENT) break;  // that was the last batch
+    in_batch = out_batch;
+    first = false;
   }
-  if (errno != ENOENT) {
-    return ErrnoStatus(errno, "list the tracked cgroups");
+  if (!batched) {
+    uint64_t key = 0;
+    uint64_t next = 0;
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
+        if (errno == ENOENT) continue;  // removed meanwhile
+        return ErrnoStatus(errno, absl::StrCat("read the counters of cgroup ", key));
+      }
+      add(key, values.data());
+    }
+    if (errno != ENOENT) {
+      return ErrnoStatus(errno, "list the tracked cgroups");
+    }
   }
 
   int iter = bpf_iter_create(bpf_link__fd(iter_link_));

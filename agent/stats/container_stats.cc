@@ -20,15 +20,60 @@ namespace berth::agent::stats {
 
 namespace {
 
+// A cgroup control file's text: one open, one read, one close. cgroup files
+// (other than cgroup.procs and the like, not read here) print one seq_file
+// record, which a single read returns whole when the buffer holds it; a full
+// buffer reads on. NotFound when the file is not there.
+absl::StatusOr<std::string> ReadControlFile(const cgroups::Cgroup& cg, const char* file) {
+  int fd = openat(cg.fd(), file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoStatus(errno, absl::StrCat("open ", cg.path(), "/", file));
+  }
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ErrnoStatus(err, absl::StrCat("read ", cg.path(), "/", file));
+    }
+    out.append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof(buf)) break;
+  }
+  close(fd);
+  return out;
+}
+
+// The optional files, by their bit in OpenCgroup::absent.
+enum OptionalFile : uint32_t {
+  kMemoryCurrent = 0,
+  kMemoryMax,
+  kMemoryStat,
+  kPidsCurrent,
+  kPidsMax,
+  kIoStat,
+};
+constexpr const char* kOptionalFiles[] = {"memory.current", "memory.max", "memory.stat",
+                                          "pids.current",   "pids.max",   "io.stat"};
+
 // The file's text, or nullopt when the cgroup has no such file (its
-// controller is not enabled); other errors are errors.
-absl::StatusOr<std::optional<std::string>> ReadOptional(const cgroups::Cgroup& cg,
-                                                        std::string_view file) {
-  absl::StatusOr<std::string> text = cg.ReadFile(file);
+// controller is not enabled), remembered in `cgroup.absent`; other errors
+// are errors.
+absl::StatusOr<std::optional<std::string>> ReadOptional(OpenCgroup& cgroup, OptionalFile file,
+                                                        bool probe) {
+  const uint32_t bit = 1u << file;
+  if ((cgroup.absent & bit) != 0 && !probe) {
+    return std::optional<std::string>();
+  }
+  absl::StatusOr<std::string> text = ReadControlFile(cgroup.cg, kOptionalFiles[file]);
   if (text.ok()) {
+    cgroup.absent &= ~bit;
     return std::optional<std::string>(*std::move(text));
   }
   if (text.status().code() == absl::StatusCode::kNotFound) {
+    cgroup.absent |= bit;
     return std::optional<std::string>();
   }
   return text.status();
@@ -74,13 +119,13 @@ absl::StatusOr<uint64_t> ParseProcStatCpu(std::string_view text, long ticks_per_
   return ticks * per_tick;
 }
 
-absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, const BpfUsages* bpf,
-                                             uint64_t host_cpu_ns, absl::Time now) {
-  ASSIGN_OR_RETURN(cgroups::Cgroup cg, cgroups::Cgroup::Open(cgroup_dir));
+absl::StatusOr<ContainerSample> SampleOpenCgroup(OpenCgroup& cgroup, const BpfUsages* bpf,
+                                                 uint64_t host_cpu_ns, absl::Time now) {
   ContainerSample s;
   s.read = now;
   s.host_cpu_ns = host_cpu_ns;
-  ASSIGN_OR_RETURN(cgroups::CpuStat cpu, cgroups::ReadCpuStat(cg));
+  ASSIGN_OR_RETURN(std::string cpu_text, ReadControlFile(cgroup.cg, "cpu.stat"));
+  ASSIGN_OR_RETURN(cgroups::CpuStat cpu, cgroups::ParseCpuStat(cpu_text));
   s.cpu_usage_ns = cpu.usage_usec * 1000;
   s.cpu_user_ns = cpu.user_usec * 1000;
   s.cpu_system_ns = cpu.system_usec * 1000;
@@ -88,40 +133,49 @@ absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, cons
   s.cpu_throttled_periods = cpu.nr_throttled;
   s.cpu_throttled_ns = cpu.throttled_usec * 1000;
   if (bpf != nullptr) {
-    if (absl::StatusOr<uint64_t> id = cg.Id(); id.ok()) {
-      if (auto it = bpf->find(*id); it != bpf->end()) {
-        s.bpf = it->second;
-      }
+    if (cgroup.id == 0) {
+      if (absl::StatusOr<uint64_t> id = cgroup.cg.Id(); id.ok()) cgroup.id = *id;
+    }
+    if (auto it = bpf->find(cgroup.id); cgroup.id != 0 && it != bpf->end()) {
+      s.bpf = it->second;
     }
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> current, ReadOptional(cg, "memory.current"));
+  const bool probe = cgroup.rounds++ % OpenCgroup::kProbeEvery == 0;
+  ASSIGN_OR_RETURN(std::optional<std::string> current, ReadOptional(cgroup, kMemoryCurrent, probe));
   if (current.has_value()) {
     s.has_memory = true;
     ASSIGN_OR_RETURN(s.memory_usage, cgroups::ParseCounter(*current, "memory.current"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> max, ReadOptional(cg, "memory.max"));
+  ASSIGN_OR_RETURN(std::optional<std::string> max, ReadOptional(cgroup, kMemoryMax, probe));
   if (max.has_value()) {
     ASSIGN_OR_RETURN(s.memory_limit, cgroups::ParseLimit(*max, "memory.max"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> stat, ReadOptional(cg, "memory.stat"));
+  ASSIGN_OR_RETURN(std::optional<std::string> stat, ReadOptional(cgroup, kMemoryStat, probe));
   if (stat.has_value()) {
     ASSIGN_OR_RETURN(cgroups::KeyedValues kv, cgroups::ParseMemoryStat(*stat));
     s.memory_stat = kv.entries();
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> pids, ReadOptional(cg, "pids.current"));
+  ASSIGN_OR_RETURN(std::optional<std::string> pids, ReadOptional(cgroup, kPidsCurrent, probe));
   if (pids.has_value()) {
     s.has_pids = true;
     ASSIGN_OR_RETURN(s.pids_current, cgroups::ParseCounter(*pids, "pids.current"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> pids_max, ReadOptional(cg, "pids.max"));
+  ASSIGN_OR_RETURN(std::optional<std::string> pids_max, ReadOptional(cgroup, kPidsMax, probe));
   if (pids_max.has_value()) {
     ASSIGN_OR_RETURN(s.pids_limit, cgroups::ParseLimit(*pids_max, "pids.max"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> io, ReadOptional(cg, "io.stat"));
+  ASSIGN_OR_RETURN(std::optional<std::string> io, ReadOptional(cgroup, kIoStat, probe));
   if (io.has_value()) {
     ASSIGN_OR_RETURN(s.io, cgroups::ParseIoStat(*io));
   }
   return s;
+}
+
+absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, const BpfUsages* bpf,
+                                             uint64_t host_cpu_ns, absl::Time now) {
+  ASSIGN_OR_RETURN(cgroups::Cgroup cg, cgroups::Cgroup::Open(cgroup_dir));
+  OpenCgroup open{.cg = std::move(cg)};
+  return SampleOpenCgroup(open, bpf, host_cpu_ns, now);
 }
 
 StatsCollector::StatsCollector(io::EventLoop& loop, io::WorkerPool& pool,
@@ -174,7 +228,7 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
   };
   pool_.Submit<RoundResult>(
       [targets = std::move(targets), accounting = accounting_, proc_stat = options_.proc_stat,
-       now = loop_.time().Now()]() {
+       cgroups = open_, now = loop_.time().Now()]() {
         uint64_t host_cpu = 0;
         int fd = open(proc_stat.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -199,10 +253,29 @@ void StatsCollector::Round(absl::AnyInvocable<void()> done) {
           }
         }
         round.results.reserve(targets.size());
+        std::map<std::string, OpenCgroup, std::less<>> still_open;
         for (const Target& t : targets) {
-          round.results.push_back(
-              {t, SampleCgroup(t.cgroup_dir, bpf ? &*bpf : nullptr, host_cpu, now)});
+          // The container's cgroup as the last round left it open, unless
+          // the container is a new one (its runtime id) or moved.
+          auto it = cgroups->find(t.runtime_id);
+          std::optional<OpenCgroup> cgroup;
+          if (it != cgroups->end() && it->second.cg.path() == t.cgroup_dir) {
+            cgroup = std::move(it->second);
+          } else if (absl::StatusOr<cgroups::Cgroup> cg = cgroups::Cgroup::Open(t.cgroup_dir);
+                     cg.ok()) {
+            cgroup = OpenCgroup{.cg = *std::move(cg)};
+          } else {
+            round.results.push_back({t, cg.status()});
+            continue;
+          }
+          absl::StatusOr<ContainerSample> sample =
+              SampleOpenCgroup(*cgroup, bpf ? &*bpf : nullptr, host_cpu, now);
+          if (sample.ok()) {
+            still_open.emplace(t.runtime_id, *std::move(cgroup));
+          }
+          round.results.push_back({t, std::move(sample)});
         }
+        *cgroups = std::move(still_open);  // the others close
         return round;
       },
       [this, alive = alive_, done = std::move(done)](RoundResult round) mutable {

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bpf/accounting_programs.h"
+#include "cgroups/cgroup.h"
 #include "cgroups/stats.h"
 #include "io/event_loop.h"
 #include "io/worker_pool.h"
@@ -70,11 +71,26 @@ struct ContainerSample {
 // (AccountingPrograms::ReadAll), by cgroup id.
 using BpfUsages = absl::flat_hash_map<uint64_t, bpf::CgroupUsage>;
 
-// Reads a sample of the cgroup at `cgroup_dir`. cpu.stat must be there (it
-// is on every cgroup v2); the other files are optional (controllers that
-// are not enabled have none). `bpf` (may be null): the round's eBPF read,
-// where the cgroup's figures are looked up by its id. Blocking: call on a
-// worker.
+// A container's cgroup held open across rounds (the collector keeps one per
+// running container, on its worker): the directory fd, its id, and which
+// optional files it lacks, so a round costs one open, read and close per file
+// that exists and nothing for the others. A missing file is looked for again
+// every kProbeEvery rounds (a controller enabled later).
+struct OpenCgroup {
+  static constexpr uint32_t kProbeEvery = 60;
+  cgroups::Cgroup cg;
+  uint64_t id = 0;      // 0: unknown
+  uint32_t absent = 0;  // bit i: optional file i is not there
+  uint32_t rounds = 0;  // since the missing files were last looked for
+};
+
+// Reads a sample of an open cgroup. cpu.stat must be there (it is on every
+// cgroup v2); the other files are optional (controllers that are not enabled
+// have none). `bpf` (may be null): the round's eBPF read, where the cgroup's
+// figures are looked up by its id. Blocking: call on a worker.
+absl::StatusOr<ContainerSample> SampleOpenCgroup(OpenCgroup& cgroup, const BpfUsages* bpf,
+                                                 uint64_t host_cpu_ns, absl::Time now);
+// The same for the cgroup at `cgroup_dir`, opened for this one sample.
 absl::StatusOr<ContainerSample> SampleCgroup(const std::string& cgroup_dir, const BpfUsages* bpf,
                                              uint64_t host_cpu_ns, absl::Time now);
 
@@ -131,7 +147,7 @@ class StatsCollector {
   struct Stats {
     uint64_t rounds = 0;
     uint64_t samples = 0;
-    uint64_t failures = 0;  // cgroups that could not be read (gone meanwhile, mostly)
+    uint64_t failures = 0;      // cgroups that could not be read (gone meanwhile, mostly)
     uint64_t bpf_failures = 0;  // rounds whose eBPF read failed (their samples lack it)
   };
   const Stats& stats() const { return stats_; }
@@ -152,6 +168,10 @@ class StatsCollector {
   std::function<std::vector<Target>()> targets_;
   absl::AnyInvocable<void()> round_observer_;
   std::map<std::string, History, std::less<>> history_;
+  // The running containers' cgroups, open (by runtime id): used by the
+  // round's worker only (rounds never overlap), kept alive by each round.
+  std::shared_ptr<std::map<std::string, OpenCgroup, std::less<>>> open_ =
+      std::make_shared<std::map<std::string, OpenCgroup, std::less<>>>();
   Stats stats_;
   io::TimerId timer_ = 0;
   bool in_round_ = false;

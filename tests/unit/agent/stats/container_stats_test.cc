@@ -94,6 +94,35 @@ TEST(SampleCgroupTest, ControllersThatAreNotThereAreLeftOut) {
   EXPECT_EQ(s->WorkingSet(), 0u);
 }
 
+TEST(SampleCgroupTest, AnOpenCgroupSkipsFilesItLacksAndLooksAgainEverySixtyRounds) {
+  berth::test::TempDir dir;
+  dir.WriteFile("c/cpu.stat", "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+  absl::StatusOr<berth::cgroups::Cgroup> cg = berth::cgroups::Cgroup::Open(dir.path() + "/c");
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  OpenCgroup open{.cg = *std::move(cg)};
+  absl::StatusOr<ContainerSample> s = SampleOpenCgroup(open, nullptr, 0, absl::Now());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE(s->has_memory);
+  EXPECT_NE(open.absent, 0u);
+  // The memory controller appears: not looked for until the next probe.
+  dir.WriteFile("c/memory.current", "4096\n");
+  uint32_t rounds = 1;
+  for (; rounds % OpenCgroup::kProbeEvery != 0; ++rounds) {
+    s = SampleOpenCgroup(open, nullptr, 0, absl::Now());
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_FALSE(s->has_memory) << "round " << rounds;
+  }
+  s = SampleOpenCgroup(open, nullptr, 0, absl::Now());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->has_memory) << "round " << rounds;
+  EXPECT_EQ(s->memory_usage, 4096u);
+  // Read every round from now on: it changes.
+  dir.WriteFile("c/memory.current", "8192\n");
+  s = SampleOpenCgroup(open, nullptr, 0, absl::Now());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->memory_usage, 8192u);
+}
+
 TEST(SampleCgroupTest, AMissingCgroupOrAMalformedFileIsAnError) {
   berth::test::TempDir dir;
   EXPECT_FALSE(SampleCgroup(dir.path() + "/gone", nullptr, 0, absl::Now()).ok());
