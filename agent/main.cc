@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -242,8 +243,24 @@ void SkipGnutlsInit(char** argv) {
   unsetenv("GNUTLS_NO_IMPLICIT_INIT");
 }
 
+// The agent holds a few descriptors per running container (its cgroup
+// directory, held open by the driver and by the stats collector, its pidfd
+// and event watches), so systemd's default soft limit of 1024 open files
+// would cap a node at a couple of hundred containers. Raise the soft limit
+// to the hard one, as Go programs (Amazon's agent among them) do at start.
+// Containers inherit it; Docker gives them a high limit by default too, and
+// a task definition's `ulimits` still set their own.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the old limit still works
+  }
+}
+
 int Main(int argc, char** argv) {
   SkipGnutlsInit(argv);
+  RaiseOpenFileLimit();
   std::string config_path(config::kDefaultConfigPath);
   bool config_given = false;
   for (int i = 1; i < argc; ++i) {

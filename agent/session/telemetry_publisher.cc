@@ -96,14 +96,16 @@ void TelemetryPublisher::Record(const stats::StatsCollector::Target& target,
   }
   const double cpu_units =
       static_cast<double>(after - before) * kCpuUnitsPerCpu / absl::ToDoubleNanoseconds(wall);
-  const double mib = static_cast<double>(latest.WorkingSet()) / kBytesPerMiB;
-
   TaskFigures& task = tasks_[target.task_arn];
   task.family = target.task_family;
   task.version = target.task_version;
   ContainerFigures& container = task.containers[target.container_name];
   container.cpu.Add(cpu_units);
-  container.memory.Add(mib);
+  // Without the memory controller there is no memory figure: the set stays
+  // empty and is left out, rather than reporting 0 MiB.
+  if (latest.has_memory) {
+    container.memory.Add(static_cast<double>(latest.WorkingSet()) / kBytesPerMiB);
+  }
   if (latest.bpf.has_value()) {
     container.network = std::pair{latest.bpf->rx_bytes, latest.bpf->tx_bytes};
   }
@@ -130,7 +132,10 @@ void TelemetryPublisher::PublishNow() {
       boost::json::object entry;
       entry["containerName"] = name;
       entry["cpuStatsSet"] = SetJson(c.cpu.min, c.cpu.max, c.cpu.count, c.cpu.sum);
-      entry["memoryStatsSet"] = SetJson(c.memory.min, c.memory.max, c.memory.count, c.memory.sum);
+      if (c.memory.count != 0) {
+        entry["memoryStatsSet"] =
+            SetJson(c.memory.min, c.memory.max, c.memory.count, c.memory.sum);
+      }
       if (c.network.has_value()) {
         boost::json::object network;
         network["rxBytes"] = c.network->first;

@@ -234,6 +234,24 @@ TEST_F(TelemetryPublisherTest, CpuUnitsAndMebibytesFromTwoSamples) {
   EXPECT_DOUBLE_EQ(figures["mixed"].first, 768);
 }
 
+TEST_F(TelemetryPublisherTest, WithoutAMemoryFigureTheMemorySetIsLeftOut) {
+  MakePublisher();
+  const absl::Time t0 = loop_.time().Now();
+  // A host without the memory controller: no memory.current, so no figure
+  // (never 0 MiB, which control would average in).
+  stats::ContainerSample previous = Sample(t0, 1'000'000'000, 0);
+  stats::ContainerSample latest = Sample(t0 + absl::Seconds(1), 1'500'000'000, 0);
+  previous.has_memory = latest.has_memory = false;
+  publisher_->Record(Target(TaskArn(1), "app"), latest, &previous);
+  Interval();
+  std::vector<boost::json::value> published = Published();
+  ASSERT_EQ(published.size(), 1u);
+  const boost::json::object& c =
+      published[0].at("taskMetrics").at(0).at("containerMetrics").at(0).as_object();
+  EXPECT_DOUBLE_EQ(c.at("cpuStatsSet").at("sum").as_double(), 512.0);
+  EXPECT_EQ(c.if_contains("memoryStatsSet"), nullptr);
+}
+
 TEST_F(TelemetryPublisherTest, SetsHoldMinMaxSumAndCountOverTheIntervalsRounds) {
   MakePublisher();
   Round(TaskArn(1), "web", 256, 10);
