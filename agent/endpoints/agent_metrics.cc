@@ -151,6 +151,18 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
   state.Declare("berth_container_oom_kills_total", Type::kCounter,
                 "Processes of a container the OOM killer killed (eBPF, where the kernel lets it).");
   state.Declare("berth_container_pids", Type::kGauge, "pids.current of a container's cgroup.");
+  // Per task: the sums over its containers that have a sample (the running
+  // ones), so a container that stops leaves the sums: rate() sees a reset.
+  state.Declare("berth_task_cpu_seconds_total", Type::kCounter,
+                "CPU time of a task's running containers (eBPF on-CPU time, else cpu.stat).");
+  state.Declare("berth_task_runqueue_delay_seconds_total", Type::kCounter,
+                "Time a task's running containers waited runnable for a CPU (eBPF).");
+  state.Declare("berth_task_memory_working_set_bytes", Type::kGauge,
+                "Working set of a task's running containers (memory.current minus inactive_file).");
+  state.Declare("berth_task_network_receive_bytes_total", Type::kCounter,
+                "Bytes delivered to a task's running containers' sockets (eBPF).");
+  state.Declare("berth_task_network_transmit_bytes_total", Type::kCounter,
+                "Bytes a task's running containers' sockets sent (eBPF).");
   if (rss_bytes.has_value()) {
     state.Declare("process_resident_memory_bytes", Type::kGauge,
                   "Resident memory size of the agent process in bytes.");
@@ -170,6 +182,8 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
                {"family", task.spec.family},
                {"revision", absl::StrCat(task.spec.revision)}},
               static_cast<double>(task.known));
+    const Labels task_labels = {
+        {"cluster", cluster}, {"task_arn", task.spec.arn}, {"family", task.spec.family}};
     for (const ContainerState& c : task.containers) {
       Labels labels = {{"cluster", cluster},
                        {"task_arn", task.spec.arn},
@@ -185,7 +199,10 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
       // (A fresh registry each render: Add from zero sets a counter's total.)
       if (const stats::ContainerSample* s = source.LatestStats(c.runtime_id)) {
         state.Add("berth_container_cpu_seconds_total", labels, s->CpuNs() / 1e9);
+        state.Add("berth_task_cpu_seconds_total", task_labels, s->CpuNs() / 1e9);
         if (s->has_memory) {
+          state.Add("berth_task_memory_working_set_bytes", task_labels,
+                    static_cast<double>(s->WorkingSet()));
           state.Set("berth_container_memory_usage_bytes", labels,
                     static_cast<double>(s->memory_usage));
           state.Set("berth_container_memory_working_set_bytes", labels,
@@ -207,6 +224,12 @@ std::string AgentMetrics::Render(const IntrospectionSource& source,
                     static_cast<double>(s->bpf->tx_bytes));
           state.Add("berth_container_oom_kills_total", labels,
                     static_cast<double>(s->bpf->oom_kills));
+          state.Add("berth_task_runqueue_delay_seconds_total", task_labels,
+                    s->bpf->runq_delay_ns / 1e9);
+          state.Add("berth_task_network_receive_bytes_total", task_labels,
+                    static_cast<double>(s->bpf->rx_bytes));
+          state.Add("berth_task_network_transmit_bytes_total", task_labels,
+                    static_cast<double>(s->bpf->tx_bytes));
         }
       }
     }

@@ -190,6 +190,18 @@ TEST_F(AgentMetricsTest, UsageSeriesComeFromTheLastStatsSample) {
        }) {
     EXPECT_THAT(text, HasSubstr("\n" + line + "\n"));
   }
+  // The task's series: its containers' sums (each only where one has it).
+  const std::string task_labels =
+      "{cluster=\"default\",task_arn=\"" + testing::TaskArn("a") + "\",family=\"nginx\"}";
+  for (const std::string& line : {
+           "berth_task_cpu_seconds_total" + task_labels + " 3",
+           "berth_task_runqueue_delay_seconds_total" + task_labels + " 0.25",
+           "berth_task_memory_working_set_bytes" + task_labels + " 6000",
+           "berth_task_network_receive_bytes_total" + task_labels + " 1000",
+           "berth_task_network_transmit_bytes_total" + task_labels + " 2000",
+       }) {
+    EXPECT_THAT(text, HasSubstr("\n" + line + "\n"));
+  }
   // What a sample does not have is left out, not shown as 0.
   EXPECT_THAT(text, Not(HasSubstr("berth_container_memory_usage_bytes" + side_labels)));
   EXPECT_THAT(text, Not(HasSubstr("berth_container_network_receive_bytes_total" + side_labels)));
