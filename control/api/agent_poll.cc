@@ -31,19 +31,24 @@ std::string_view TypeName(agents::PollResult::Kind kind) {
 
 }  // namespace
 
+absl::StatusOr<boost::json::object> DecodeAgentBody(std::string_view body) {
+  if (body.empty()) {
+    return boost::json::object();
+  }
+  absl::StatusOr<boost::json::value> json = ecs::ParseJson(body);
+  if (!json.ok()) {
+    return EcsError(ecs_errors::kSerialization,
+                    absl::StrCat("The request body is not JSON: ", json.status().message()));
+  }
+  if (!json->is_object()) {
+    return EcsError(ecs_errors::kSerialization, "The request body is not a JSON object.");
+  }
+  return std::move(json->get_object());
+}
+
 absl::StatusOr<AgentPollRequest> DecodeAgentPoll(std::string_view body) {
   AgentPollRequest request;
-  if (!body.empty()) {
-    absl::StatusOr<boost::json::value> json = ecs::ParseJson(body);
-    if (!json.ok()) {
-      return EcsError(ecs_errors::kSerialization,
-                      absl::StrCat("The request body is not JSON: ", json.status().message()));
-    }
-    if (!json->is_object()) {
-      return EcsError(ecs_errors::kSerialization, "The request body is not a JSON object.");
-    }
-    request.body = std::move(json->get_object());
-  }
+  ASSIGN_OR_RETURN(request.body, DecodeAgentBody(body));
   Args args(request.body);
   std::optional<std::string> cluster;
   std::optional<int64_t> ack;

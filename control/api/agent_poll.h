@@ -30,6 +30,10 @@ struct AgentPollRequest {
   uint64_t ack = 0;
 };
 
+// An agent route's body as a JSON object ({} when empty);
+// SerializationException when it is not JSON or not an object.
+absl::StatusOr<boost::json::object> DecodeAgentBody(std::string_view body);
+
 // SerializationException for a body that is not a JSON object or a member of
 // the wrong type; InvalidParameterException for a missing
 // containerInstanceArn or sessionId, or a negative ack. An empty body is {}.

@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/json/serialize.hpp"
+#include "control/api/agent_poll.h"
 #include "control/api/args.h"
 #include "control/api/ecs_error.h"
-#include "ecs/json_text.h"
 #include "io/absl_compat.h"
 #include "io/status.h"
 
@@ -119,18 +119,7 @@ absl::Status DecodeTask(const Args& args, TelemetryTask* out) {
 }  // namespace
 
 absl::StatusOr<AgentTelemetryRequest> DecodeAgentTelemetry(std::string_view body) {
-  boost::json::object root;
-  if (!body.empty()) {
-    absl::StatusOr<boost::json::value> json = ecs::ParseJson(body);
-    if (!json.ok()) {
-      return EcsError(ecs_errors::kSerialization,
-                      absl::StrCat("The request body is not JSON: ", json.status().message()));
-    }
-    if (!json->is_object()) {
-      return EcsError(ecs_errors::kSerialization, "The request body is not a JSON object.");
-    }
-    root = std::move(json->get_object());
-  }
+  ASSIGN_OR_RETURN(boost::json::object root, DecodeAgentBody(body));
   Args args(root);
   AgentTelemetryRequest request;
   const boost::json::object* metadata = nullptr;

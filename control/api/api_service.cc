@@ -248,6 +248,16 @@ void ApiService::RunInternal(absl::AnyInvocable<void(OpContext&)> fn) {
   CommitChanges(changes, std::move(ctx.after_commit));
 }
 
+absl::Status ApiService::CheckAgentRequest(const io::HttpRequest& request) {
+  if (request.body.size() > options_.max_request_bytes) {
+    return EcsError(
+        ecs_errors::kRequestEntityTooLarge,
+        absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
+                     options_.max_request_bytes, "-byte limit."));
+  }
+  return authenticator_.Authenticate(request).status();
+}
+
 void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duration started) {
   std::string request_id = NewRequestId();
   auto error = [&](const absl::Status& status) {
@@ -256,15 +266,8 @@ void ApiService::HandlePoll(io::HttpRequest& request, Reply reply, absl::Duratio
     response.headers.emplace_back("x-amzn-RequestId", request_id);
     Release(kPollOperation, std::move(error_type), std::move(response), std::move(reply), started);
   };
-  if (request.body.size() > options_.max_request_bytes) {
-    error(EcsError(
-        ecs_errors::kRequestEntityTooLarge,
-        absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
-                     options_.max_request_bytes, "-byte limit.")));
-    return;
-  }
-  if (absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request); !caller.ok()) {
-    error(caller.status());
+  if (absl::Status checked = CheckAgentRequest(request); !checked.ok()) {
+    error(checked);
     return;
   }
   if (agents_ == nullptr) {
@@ -333,15 +336,8 @@ void ApiService::HandleTelemetry(io::HttpRequest& request, Reply reply, absl::Du
     io::HttpResponse response = ErrorResponse(status, &error_type, kTelemetryOperation);
     answer(std::move(response), std::move(error_type));
   };
-  if (request.body.size() > options_.max_request_bytes) {
-    error(EcsError(
-        ecs_errors::kRequestEntityTooLarge,
-        absl::StrCat("The request body of ", request.body.size(), " bytes is larger than the ",
-                     options_.max_request_bytes, "-byte limit.")));
-    return;
-  }
-  if (absl::StatusOr<auth::Caller> caller = authenticator_.Authenticate(request); !caller.ok()) {
-    error(caller.status());
+  if (absl::Status checked = CheckAgentRequest(request); !checked.ok()) {
+    error(checked);
     return;
   }
   absl::StatusOr<AgentTelemetryRequest> message = DecodeAgentTelemetry(request.body);

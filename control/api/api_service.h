@@ -116,6 +116,9 @@ class ApiService {
   using Hooks = std::vector<absl::AnyInvocable<void(bool durable)>>;
 
   void HandleApi(io::HttpRequest& request, Reply reply, absl::Duration started);
+  // The checks every agent route makes first: the body's size, then the
+  // signature.
+  absl::Status CheckAgentRequest(const io::HttpRequest& request);
   void HandlePoll(io::HttpRequest& request, Reply reply, absl::Duration started);
   void HandleTelemetry(io::HttpRequest& request, Reply reply, absl::Duration started);
   void AnswerPoll(agents::PollResult result, const std::string& instance_arn,

@@ -226,6 +226,15 @@ class AgentLimitsTest : public ::testing::Test {
     while (!done() && absl::Now() < end) (void)loop_->RunOnce(absl::Milliseconds(20));
     return done();
   }
+  // Runs the loop until the task's known status is `status`.
+  bool WaitForStatus(const std::string& arn, TaskStatus status, absl::Duration timeout) {
+    return RunUntil(
+        [&] {
+          const TaskState* t = engine_->Find(arn);
+          return t != nullptr && t->known == status;
+        },
+        timeout);
+  }
 
   TaskSpec Spec(std::string id, std::vector<ContainerSpec> containers) {
     TaskSpec spec;
@@ -282,12 +291,7 @@ TEST_F(AgentLimitsTest, OomKillStopsOnlyThatContainerWithTheOomReasonAnd137) {
   calm.essential = false;
   TaskSpec spec = Spec("0000000000000000000000000000000a", {hog, calm});
   engine_->Apply(spec);
-  ASSERT_TRUE(RunUntil(
-      [&] {
-        const TaskState* t = engine_->Find(spec.arn);
-        return t != nullptr && t->known == TaskStatus::kStopped;
-      },
-      absl::Seconds(120)))
+  ASSERT_TRUE(WaitForStatus(spec.arn, TaskStatus::kStopped, absl::Seconds(120)))
       << "the task did not stop within 120 s";
   const TaskState* t = engine_->Find(spec.arn);
   const ContainerState* h = t->FindContainer("hog");
@@ -324,12 +328,7 @@ TEST_F(AgentLimitsTest, CpuUnits1024And512ShareOneCpuTwoToOne) {
   TaskSpec spec = Spec("0000000000000000000000000000000b", {heavy, light});
   spec.cpu_units = 2048;  // cpu.max of two CPUs: no cap on the pair
   engine_->Apply(spec);
-  ASSERT_TRUE(RunUntil(
-      [&] {
-        const TaskState* t = engine_->Find(spec.arn);
-        return t != nullptr && t->known == TaskStatus::kRunning;
-      },
-      absl::Seconds(120)))
+  ASSERT_TRUE(WaitForStatus(spec.arn, TaskStatus::kRunning, absl::Seconds(120)))
       << "the task did not run within 120 s";
   EXPECT_EQ(CgroupFile(spec, "heavy", "cpu.weight"), "39\n");
   EXPECT_EQ(CgroupFile(spec, "light", "cpu.weight"), "20\n");
@@ -345,12 +344,7 @@ TEST_F(AgentLimitsTest, CpuUnits1024And512ShareOneCpuTwoToOne) {
   const double ratio = static_cast<double>(h1 - h0) / static_cast<double>(l1 - l0);
   EXPECT_NEAR(ratio, 2.0, 0.3) << "heavy " << (h1 - h0) << " us, light " << (l1 - l0) << " us";
   engine_->Stop(spec.arn, "test over");
-  EXPECT_TRUE(RunUntil(
-      [&] {
-        const TaskState* t = engine_->Find(spec.arn);
-        return t != nullptr && t->known == TaskStatus::kStopped;
-      },
-      absl::Seconds(60)));
+  EXPECT_TRUE(WaitForStatus(spec.arn, TaskStatus::kStopped, absl::Seconds(60)));
 }
 
 TEST_F(AgentLimitsTest, StatsHaveTheHardLimitAndMovingCpuWithEbpfWithin5Percent) {
@@ -366,12 +360,7 @@ TEST_F(AgentLimitsTest, StatsHaveTheHardLimitAndMovingCpuWithEbpfWithin5Percent)
   busy.memory_reservation = 32;
   TaskSpec spec = Spec("0000000000000000000000000000000c", {busy});
   engine_->Apply(spec);
-  ASSERT_TRUE(RunUntil(
-      [&] {
-        const TaskState* t = engine_->Find(spec.arn);
-        return t != nullptr && t->known == TaskStatus::kRunning;
-      },
-      absl::Seconds(120)))
+  ASSERT_TRUE(WaitForStatus(spec.arn, TaskStatus::kRunning, absl::Seconds(120)))
       << "the task did not run within 120 s";
   const std::string runtime_id = engine_->Find(spec.arn)->FindContainer("busy")->runtime_id;
   ASSERT_FALSE(runtime_id.empty());
@@ -447,12 +436,7 @@ TEST_F(AgentLimitsTest, StatsHaveTheHardLimitAndMovingCpuWithEbpfWithin5Percent)
 
   // SIGTERM: the loop's trap exits 0, well before the 5 s stop timeout.
   engine_->Stop(spec.arn, "test over");
-  ASSERT_TRUE(RunUntil(
-      [&] {
-        const TaskState* t = engine_->Find(spec.arn);
-        return t != nullptr && t->known == TaskStatus::kStopped;
-      },
-      absl::Seconds(60)))
+  ASSERT_TRUE(WaitForStatus(spec.arn, TaskStatus::kStopped, absl::Seconds(60)))
       << "the task did not stop within 60 s";
   const ContainerState* c = engine_->Find(spec.arn)->FindContainer("busy");
   ASSERT_NE(c, nullptr);
