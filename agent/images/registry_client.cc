@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "boost/json.hpp"
 #include "io/absl_compat.h"
+#include "io/backoff.h"
 #include "io/log.h"
 
 namespace berth::images {
@@ -234,12 +235,8 @@ RegistryClient::Registry& RegistryClient::RegistryFor(const ImageName& name) {
 }
 
 absl::Duration RegistryClient::BackoffFor(int attempt) {
-  absl::Duration d = options_.initial_backoff;
-  for (int i = 1; i < attempt && d < options_.max_backoff; ++i) {
-    d *= 2;
-  }
-  d = std::min(d, options_.max_backoff);
-  return d + d * (0.2 * rng_.UniformDouble());
+  return io::BackoffDelay(
+      io::BackoffPolicy{options_.initial_backoff, options_.max_backoff, 2.0, 0.2}, attempt, rng_);
 }
 
 void RegistryClient::Send(std::shared_ptr<Exchange> exchange) {
