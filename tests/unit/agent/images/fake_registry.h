@@ -17,11 +17,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "agent/images/digest.h"
+#include "agent/images/registry_client.h"
+#include "gtest/gtest.h"
 #include "io/event_loop.h"
+#include "io/http_client.h"
 #include "io/http_server.h"
 #include "io/log.h"
 #include "io/socket.h"
+#include "io/uring_loop.h"
 
 namespace berth::images::testing {
 
@@ -232,6 +237,49 @@ class FakeRegistry {
   }
 
   std::unique_ptr<io::HttpServer> server_;
+};
+
+// The base of the tests that talk to a FakeRegistry: a real io_uring loop
+// (the test skips where there is none), the registry and an HttpClient on
+// it. A derived fixture resets what uses them before calling TearDown here.
+class RegistryLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loop = io::UringLoop::Create();
+    if (!loop.ok()) {
+      GTEST_SKIP() << "io_uring unavailable here: " << loop.status();
+    }
+    loop_ = std::move(*loop);
+    registry_ = std::make_unique<FakeRegistry>(*loop_);
+    auto http = io::HttpClient::Create(*loop_);
+    ASSERT_TRUE(http.ok()) << http.status();
+    http_ = std::move(*http);
+  }
+  void TearDown() override {
+    http_.reset();
+    registry_.reset();
+  }
+
+  // Client options for the fake: plain HTTP, millisecond backoffs.
+  RegistryClientOptions FastClientOptions(RegistryClientOptions options = {}) const {
+    options.insecure_registries = {registry_->host()};
+    options.initial_backoff = absl::Milliseconds(1);
+    options.max_backoff = absl::Milliseconds(5);
+    return options;
+  }
+
+  // Runs the loop until `done` or 20 s.
+  bool RunUntil(const std::function<bool()>& done) {
+    absl::Time end = absl::Now() + absl::Seconds(20);
+    while (!done() && absl::Now() < end) {
+      CHECK_OK(loop_->RunOnce(absl::Milliseconds(5)));
+    }
+    return done();
+  }
+
+  std::unique_ptr<io::UringLoop> loop_;
+  std::unique_ptr<FakeRegistry> registry_;
+  std::unique_ptr<io::HttpClient> http_;
 };
 
 }  // namespace berth::images::testing

@@ -52,28 +52,18 @@ std::string Config(const std::string& cmd, size_t layers = 1) {
   return TestLayout::ConfigJson(c, HostArchitecture(), layers);
 }
 
-class ImageStoreRegistryTest : public ::testing::Test {
+class ImageStoreRegistryTest : public testing::RegistryLoopTest {
  protected:
   void SetUp() override {
-    auto loop = io::UringLoop::Create();
-    if (!loop.ok()) {
-      GTEST_SKIP() << "io_uring unavailable here: " << loop.status();
-    }
-    loop_ = std::move(*loop);
+    RegistryLoopTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     pool_.emplace(*loop_, 2);
-    registry_ = std::make_unique<FakeRegistry>(*loop_);
-    auto http = io::HttpClient::Create(*loop_);
-    ASSERT_TRUE(http.ok());
-    http_ = std::move(*http);
   }
   void TearDown() override {
     store_.reset();
     client_.reset();
-    if (pool_.has_value()) {
-      pool_.reset();
-    }
-    http_.reset();
-    registry_.reset();
+    pool_.reset();
+    RegistryLoopTest::TearDown();
   }
 
   // (Re)opens the store on the same directory: a restart of the agent (once
@@ -85,10 +75,7 @@ class ImageStoreRegistryTest : public ::testing::Test {
     }
     store_.reset();
     client_.reset();
-    RegistryClientOptions options;
-    options.insecure_registries = {registry_->host()};
-    options.initial_backoff = absl::Milliseconds(1);
-    options.max_backoff = absl::Milliseconds(5);
+    RegistryClientOptions options = FastClientOptions();
     options.max_attempts = 3;
     client_ = std::make_unique<RegistryClient>(*loop_, *http_, rng_, std::move(options));
     ImageStore::Options store_options;
@@ -99,14 +86,6 @@ class ImageStoreRegistryTest : public ::testing::Test {
     auto store = ImageStore::Open(*loop_, *pool_, dir_.path() + "/store", std::move(store_options));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-  }
-
-  bool RunUntil(const std::function<bool()>& done) {
-    absl::Time end = absl::Now() + absl::Seconds(20);
-    while (!done() && absl::Now() < end) {
-      CHECK_OK(loop_->RunOnce(absl::Milliseconds(5)));
-    }
-    return done();
   }
 
   absl::StatusOr<Image> Get(const std::string& name) {
@@ -125,10 +104,7 @@ class ImageStoreRegistryTest : public ::testing::Test {
   size_t Requests() const { return registry_->log.size(); }
 
   berth::test::TempDir dir_;
-  std::unique_ptr<io::UringLoop> loop_;
   std::optional<io::WorkerPool> pool_;
-  std::unique_ptr<FakeRegistry> registry_;
-  std::unique_ptr<io::HttpClient> http_;
   io::Rng rng_{3};
   std::unique_ptr<RegistryClient> client_;
   std::unique_ptr<ImageStore> store_;

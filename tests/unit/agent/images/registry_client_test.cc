@@ -41,31 +41,17 @@ using testing::ManifestJson;
 
 using ::testing::HasSubstr;
 
-class RegistryClientTest : public ::testing::Test {
+class RegistryClientTest : public testing::RegistryLoopTest {
  protected:
-  void SetUp() override {
-    auto loop = io::UringLoop::Create();
-    if (!loop.ok()) {
-      GTEST_SKIP() << "io_uring unavailable here: " << loop.status();
-    }
-    loop_ = std::move(*loop);
-    registry_ = std::make_unique<FakeRegistry>(*loop_);
-    auto http = io::HttpClient::Create(*loop_);
-    ASSERT_TRUE(http.ok());
-    http_ = std::move(*http);
-  }
   void TearDown() override {
     source_.reset();
     client_.reset();
-    http_.reset();
-    registry_.reset();
+    RegistryLoopTest::TearDown();
   }
 
   void MakeClient(RegistryClientOptions options = {}) {
-    options.insecure_registries = {registry_->host()};
-    options.initial_backoff = absl::Milliseconds(1);
-    options.max_backoff = absl::Milliseconds(5);
-    client_ = std::make_unique<RegistryClient>(*loop_, *http_, rng_, std::move(options));
+    client_ = std::make_unique<RegistryClient>(*loop_, *http_, rng_,
+                                               FastClientOptions(std::move(options)));
     source_ = std::make_unique<RegistrySource>(*client_, "amd64");
   }
   void MakeClientWithCredentials() {
@@ -83,14 +69,6 @@ class RegistryClientTest : public ::testing::Test {
                                             absl::StartsWith(ref, "sha256:") ? "@" : ":", ref));
     CHECK_OK(name.status());
     return *name;
-  }
-
-  bool RunUntil(const std::function<bool()>& done) {
-    absl::Time end = absl::Now() + absl::Seconds(10);
-    while (!done() && absl::Now() < end) {
-      CHECK_OK(loop_->RunOnce(absl::Milliseconds(10)));
-    }
-    return done();
   }
 
   absl::StatusOr<FetchedManifest> GetManifest(const std::string& ref) {
@@ -127,9 +105,6 @@ class RegistryClientTest : public ::testing::Test {
   }
 
   berth::test::TempDir dir_;
-  std::unique_ptr<io::UringLoop> loop_;
-  std::unique_ptr<FakeRegistry> registry_;
-  std::unique_ptr<io::HttpClient> http_;
   io::Rng rng_{7};
   std::unique_ptr<RegistryClient> client_;
   std::unique_ptr<RegistrySource> source_;
