@@ -170,7 +170,8 @@ berth is running. Try, in another shell (same directory):
   export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1
   aws ecs --endpoint-url $endpoint describe-tasks --cluster $cluster --tasks $task_arn
   curl -s http://127.0.0.1:51678/v1/metadata
-  curl -s http://127.0.0.1:51678/metrics | head
+  curl -s http://127.0.0.1:51678/metrics | grep '^berth_task_'   # what the task uses (eBPF, cgroups)
+  curl -s $endpoint/metrics | grep -E '^berth_(cluster|service)_'  # reservation, utilization (every 20 s)
   tail -f $work/agent/containers/*/*-json.log   # the container's output (Docker's json-file format)
   ls $work/agent/images/layers                   # the image's layers, pulled from $registry
   aws ecs --endpoint-url $endpoint stop-task --cluster $cluster --task $task_arn
