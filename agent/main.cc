@@ -17,12 +17,13 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <iostream>
 #include <memory>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "agent/config/agent_config.h"
 #include "agent/config/credentials.h"
 #include "agent/config/env_file.h"
@@ -67,6 +69,7 @@
 #include "io/log.h"
 #include "io/rng.h"
 #include "io/socket.h"
+#include "io/status.h"
 #include "io/uring_loop.h"
 #include "io/worker_pool.h"
 
@@ -255,6 +258,25 @@ void RaiseOpenFileLimit() {
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the old limit still works
+  }
+}
+
+// Listens on a fixed address, waiting out a short-lived holder: an outgoing
+// connection may have taken 51678 or 51679 as its ephemeral local port (both
+// lie inside Linux's default ip_local_port_range), and bind fails with
+// EADDRINUSE until it closes. Tries for up to 10 s; a listener there (another
+// agent) still fails after that.
+absl::Status ListenPatiently(const std::function<absl::Status()>& listen, std::string_view what) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = listen();
+    if (s.ok() || ErrnoOf(s) != EADDRINUSE || absl::Now() >= deadline) {
+      return s;
+    }
+    if (attempt == 0) {
+      LOG(WARNING) << Absl(what) << " is in use; trying again for up to 10 s: " << s.message();
+    }
+    absl::SleepFor(absl::Milliseconds(200));
   }
 }
 
@@ -548,7 +570,9 @@ int Main(int argc, char** argv) {
       LOG(ERROR) << "refusing to start: BERTH_METADATA_ADDR: " << address.status().message();
       return 1;
     }
-    if (absl::Status s = metadata_server.Listen(*address); !s.ok()) {
+    if (absl::Status s = ListenPatiently([&] { return metadata_server.Listen(*address); },
+                                         cfg.metadata_address.ToString());
+        !s.ok()) {
       LOG(ERROR) << "refusing to start: failed to listen on " << cfg.metadata_address.ToString()
                  << ": " << s.message();
       return 1;
@@ -623,7 +647,10 @@ int Main(int argc, char** argv) {
                << intro_address.status().message();
     return 1;
   }
-  if (absl::Status listening = introspection.Listen(*intro_address); !listening.ok()) {
+  if (absl::Status listening =
+          ListenPatiently([&] { return introspection.Listen(*intro_address); },
+                          cfg.introspection_address.ToString());
+      !listening.ok()) {
     LOG(ERROR) << "refusing to start: failed to listen on "
                << cfg.introspection_address.ToString() << ": " << listening.message();
     return 1;
