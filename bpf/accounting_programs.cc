@@ -25,10 +25,6 @@
 namespace berth::bpf {
 namespace {
 
-// The kernel's "operation not supported" (ENOTSUPP, 524), which BPF map
-// operations return and <errno.h> does not name.
-constexpr int ENOTSUPP_ = 524;
-
 // libbpf's messages during a Load, kept for the error (libbpf prints to
 // stderr otherwise). libbpf's print callback is process-wide: Loads are
 // serialized.
@@ -303,14 +299,14 @@ absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::R
     }
   };
   // In batches of 64 entries: a few syscalls for the whole map, not two per
-  // cgroup. A kernel without batch operations (before 5.6) gets the loop.
+  // cgroup. (Every kernel with the task iterator, 5.8, has batch operations
+  // on hash maps, 5.6.)
   constexpr uint32_t kBatch = 64;
   std::vector<uint64_t> keys(kBatch);
   std::vector<unsigned char> values(stride * cpus * kBatch);
   uint64_t in_batch = 0;
   uint64_t out_batch = 0;
   bool first = true;
-  bool batched = true;
   for (;;) {
     uint32_t count = kBatch;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -318,10 +314,6 @@ absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::R
                                    values.data(), &count, &opts);
     int e = err != 0 ? errno : 0;
     if (err != 0 && e != ENOENT) {
-      if (first && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == ENOTSUPP_)) {
-        batched = false;
-        break;
-      }
       return ErrnoStatus(e, "read the tracked cgroups' counters");
     }
     for (uint32_t i = 0; i < count; ++i) {
@@ -330,23 +322,6 @@ absl::StatusOr<absl::flat_hash_map<uint64_t, CgroupUsage>> AccountingPrograms::R
     if (e == ENOENT) break;  // that was the last batch
     in_batch = out_batch;
     first = false;
-  }
-  if (!batched) {
-    uint64_t key = 0;
-    uint64_t next = 0;
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      key = next;
-      prev = &key;
-      if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) {
-        if (errno == ENOENT) continue;  // removed meanwhile
-        return ErrnoStatus(errno, absl::StrCat("read the counters of cgroup ", key));
-      }
-      add(key, values.data());
-    }
-    if (errno != ENOENT) {
-      return ErrnoStatus(errno, "list the tracked cgroups");
-    }
   }
 
   int iter = bpf_iter_create(bpf_link__fd(iter_link_));
