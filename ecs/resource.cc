@@ -30,4 +30,14 @@ const Resource* FindResource(const std::vector<Resource>& resources, std::string
   return nullptr;
 }
 
+int64_t ResourceAmount(const Resource& r) {
+  if (r.type == kResourceTypeLong) {
+    return r.long_value;
+  }
+  if (r.type == kResourceTypeDouble) {
+    return static_cast<int64_t>(r.double_value);
+  }
+  return r.integer_value;
+}
+
 }  // namespace berth::ecs

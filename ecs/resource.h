@@ -44,6 +44,9 @@ Resource PortsResource(std::string_view name, const std::vector<int>& ports);
 // The resource named `name`, or nullptr.
 const Resource* FindResource(const std::vector<Resource>& resources, std::string_view name);
 
+// An INTEGER / LONG / DOUBLE resource's amount (a DOUBLE truncated).
+int64_t ResourceAmount(const Resource& r);
+
 }  // namespace berth::ecs
 
 #endif  // BERTH_ECS_RESOURCE_H_

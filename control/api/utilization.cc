@@ -16,14 +16,31 @@ constexpr std::string_view kServiceGroupPrefix = "service:";
 
 int64_t Registered(const ecs::ContainerInstance& instance, std::string_view name) {
   const ecs::Resource* r = ecs::FindResource(instance.registered_resources, name);
-  if (r == nullptr) return 0;
-  if (r->type == ecs::kResourceTypeLong) return r->long_value;
-  if (r->type == ecs::kResourceTypeDouble) return static_cast<int64_t>(r->double_value);
-  return r->integer_value;
+  return r != nullptr ? ecs::ResourceAmount(*r) : 0;
 }
 
-void Gauge(std::string* out, std::string_view name, std::string_view labels, double value) {
-  absl::StrAppend(out, Absl(name), "{", Absl(labels), "} ", MetricNumber(value), "\n");
+// A gauge family over rows (clusters, services): its value for each row
+// where it is present.
+template <typename Row>
+struct GaugeSpec {
+  std::string_view name;
+  std::string_view help;
+  double (*value)(const Row&);
+  bool (*present)(const Row&);
+};
+
+template <typename Row, size_t N, typename LabelsFn>
+void RenderGauges(const GaugeSpec<Row> (&specs)[N], const std::vector<Row>& rows, LabelsFn labels,
+                  std::string* out) {
+  for (const GaugeSpec<Row>& g : specs) {
+    MetricHeader(out, g.name, "gauge", g.help);
+    for (const Row& row : rows) {
+      if (g.present(row)) {
+        absl::StrAppend(out, Absl(g.name), "{", labels(row), "} ", MetricNumber(g.value(row)),
+                        "\n");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -129,13 +146,7 @@ Utilization ComputeUtilization(const state::Model& model, const TelemetryStore& 
 
 void RenderUtilizationMetrics(const Utilization& utilization, const TelemetryStore::Stats& stats,
                               std::string* out) {
-  struct ClusterGauge {
-    std::string_view name;
-    std::string_view help;
-    double (*value)(const ClusterUtilization&);
-    bool (*present)(const ClusterUtilization&);
-  };
-  const ClusterGauge cluster_gauges[] = {
+  const GaugeSpec<ClusterUtilization> cluster_gauges[] = {
       {"berth_cluster_cpu_reservation_percent",
        "CPU units reserved by the cluster's tasks × 100 / CPU units its instances registered "
        "(ECS CPUReservation).",
@@ -178,21 +189,13 @@ void RenderUtilizationMetrics(const Utilization& utilization, const TelemetrySto
        [](const ClusterUtilization& c) { return static_cast<double>(c.tasks_reporting); },
        [](const ClusterUtilization&) { return true; }},
   };
-  for (const ClusterGauge& g : cluster_gauges) {
-    MetricHeader(out, g.name, "gauge", g.help);
-    for (const ClusterUtilization& c : utilization.clusters) {
-      if (g.present(c)) {
-        Gauge(out, g.name, absl::StrCat("cluster=\"", MetricLabel(c.cluster), "\""), g.value(c));
-      }
-    }
-  }
-  struct ServiceGauge {
-    std::string_view name;
-    std::string_view help;
-    double (*value)(const ServiceUtilization&);
-    bool (*present)(const ServiceUtilization&);
-  };
-  const ServiceGauge service_gauges[] = {
+  RenderGauges(
+      cluster_gauges, utilization.clusters,
+      [](const ClusterUtilization& c) {
+        return absl::StrCat("cluster=\"", MetricLabel(c.cluster), "\"");
+      },
+      out);
+  const GaugeSpec<ServiceUtilization> service_gauges[] = {
       {"berth_service_cpu_utilization_percent",
        "CPU units used by the service's running tasks × 100 / CPU units those tasks reserve "
        "(ECS CPUUtilization, Average), from the agents' telemetry.",
@@ -215,17 +218,13 @@ void RenderUtilizationMetrics(const Utilization& utilization, const TelemetrySto
        [](const ServiceUtilization& s) { return static_cast<double>(s.tasks_reporting); },
        [](const ServiceUtilization&) { return true; }},
   };
-  for (const ServiceGauge& g : service_gauges) {
-    MetricHeader(out, g.name, "gauge", g.help);
-    for (const ServiceUtilization& s : utilization.services) {
-      if (g.present(s)) {
-        Gauge(out, g.name,
-              absl::StrCat("cluster=\"", MetricLabel(s.cluster), "\",service=\"",
-                           MetricLabel(s.service), "\""),
-              g.value(s));
-      }
-    }
-  }
+  RenderGauges(
+      service_gauges, utilization.services,
+      [](const ServiceUtilization& s) {
+        return absl::StrCat("cluster=\"", MetricLabel(s.cluster), "\",service=\"",
+                            MetricLabel(s.service), "\"");
+      },
+      out);
   MetricHeader(out, "berth_telemetry_messages_total", "counter",
                "Telemetry messages accepted from agents (POST /agent/v1/metrics).");
   absl::StrAppend(out, "berth_telemetry_messages_total ", stats.messages, "\n");

@@ -58,17 +58,6 @@ bool SnapshotState::Lookup(std::string_view arn_or_id, Slot* slot) const {
 
 namespace {
 
-// An INTEGER / LONG / DOUBLE resource's amount.
-int64_t Amount(const ecs::Resource& r) {
-  if (r.type == ecs::kResourceTypeLong) {
-    return r.long_value;
-  }
-  if (r.type == ecs::kResourceTypeDouble) {
-    return static_cast<int64_t>(r.double_value);
-  }
-  return r.integer_value;
-}
-
 absl::Status FillPorts(const ecs::ContainerInstance& instance, std::string_view name,
                        internal::PortSet* ports) {
   ports->Clear();
@@ -130,8 +119,8 @@ absl::Status ClusterSnapshot::FillNode(const ecs::ContainerInstance& instance, N
   node->registered_at = instance.registered_at.value_or(absl::InfinitePast());
   node->status = instance.status;
   node->agent_connected = instance.agent_connected;
-  node->cpu_registered = Amount(*cpu);
-  node->memory_registered = Amount(*memory);
+  node->cpu_registered = ecs::ResourceAmount(*cpu);
+  node->memory_registered = ecs::ResourceAmount(*memory);
   node->attributes.clear();
   for (const ecs::Attribute& a : instance.attributes) {
     node->attributes.emplace_back(a.name, a.value);
